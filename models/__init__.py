@@ -1,0 +1,30 @@
+"""The core of nhomthu: tables and domain operations.
+
+Everything else (mailgate/, forum/, bot/) imports from here; this package imports none of them.
+"""
+
+from models.base import UtcDateTime, db, utcnow
+from models.entities import (  # noqa: I001
+    AuditEvent,
+    Delivery,
+    Group,
+    InboundMessage,
+    Membership,
+    Organisation,
+    Person,
+    Token,
+)
+
+__all__ = [
+    "AuditEvent",
+    "Delivery",
+    "Group",
+    "InboundMessage",
+    "Membership",
+    "Organisation",
+    "Person",
+    "Token",
+    "UtcDateTime",
+    "db",
+    "utcnow",
+]

@@ -1,0 +1,26 @@
+"""All tables, re-exported from the modules that define them by meaning."""
+
+from models.audit import AuditEvent
+from models.groups import Group, Membership, MembershipSource, MembershipState
+from models.mail import Delivery, DeliveryState, InboundMessage, InboundState, Outcome
+from models.people import Organisation, OrganisationKind, Person, Position
+from models.tokens import Token, TokenPurpose
+
+__all__ = [
+    "AuditEvent",
+    "Delivery",
+    "DeliveryState",
+    "Group",
+    "InboundMessage",
+    "InboundState",
+    "Membership",
+    "MembershipSource",
+    "MembershipState",
+    "Organisation",
+    "OrganisationKind",
+    "Outcome",
+    "Person",
+    "Position",
+    "Token",
+    "TokenPurpose",
+]

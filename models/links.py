@@ -1,0 +1,18 @@
+"""The public web paths that mail and chat messages link to, and the forum serves.
+
+Kept in the core so the mailgate, the bot and the forum agree on them without importing each other.
+"""
+
+GROUPS = "/"
+
+
+def group_path(slug: str) -> str:
+    return f"/nhom/{slug}"
+
+
+def confirm_path(token: str) -> str:
+    return f"/xac-nhan/{token}"
+
+
+def unsubscribe_path(key: str) -> str:
+    return f"/huy-dang-ky/{key}"

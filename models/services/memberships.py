@@ -1,0 +1,255 @@
+"""Joining and leaving groups: request, confirm, leave, and the keys of one-click unsubscribe links."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models.errors import NotAMember, TokenInvalid, TokenUsed, UnknownGroup
+from models.groups import Group, Membership, MembershipSource, MembershipState
+from models.mail import Delivery
+from models.people import Person
+from models.services import audit, outbox
+from models.services.people import find_person, get_or_add_person
+from models.services.tokens import issue_token, redeem_token
+from models.tokens import TokenPurpose
+
+
+@dataclass(frozen=True)
+class JoinRules:
+    """What the site allows; wiring builds it from the settings."""
+
+    domain: str
+    confirmation_ttl: timedelta = timedelta(days=7)
+    confirmations_per_day: int = 3
+
+
+class JoinResult(StrEnum):
+    CONFIRMATION_SENT = "confirmation_sent"
+    ALREADY_MEMBER = "already_member"
+    LIMITED = "limited"  # too many confirmations to this address today: nothing sent
+
+
+@dataclass(frozen=True)
+class JoinAnswer:
+    result: JoinResult
+    membership: Membership
+    delivery: Delivery | None = None
+
+
+def find_group(session: Session, slug: str) -> Group:
+    """A group by its slug or its registration local part, case-insensitively."""
+    wanted = slug.strip().lower()
+    group = session.scalar(select(Group).where(func.lower(Group.slug) == wanted))
+    if group is None:
+        raise UnknownGroup(slug)
+    return group
+
+
+def find_by_registration(session: Session, local_part: str) -> Group:
+    wanted = local_part.strip().lower()
+    group = session.scalar(select(Group).where(func.lower(Group.registration_local) == wanted))
+    if group is None:
+        raise UnknownGroup(local_part)
+    return group
+
+
+def active_member_counts(session: Session) -> dict[int, int]:
+    rows = session.execute(
+        select(Membership.group_id, func.count(Membership.id))
+        .where(Membership.state == MembershipState.ACTIVE)
+        .group_by(Membership.group_id)
+    )
+    return {group_id: count for group_id, count in rows}
+
+
+def request_membership(
+    session: Session,
+    group: Group,
+    address: str,
+    *,
+    source: MembershipSource,
+    rules: JoinRules,
+    now: datetime,
+    name: str = "",
+    in_reply_to: str | None = None,
+) -> JoinAnswer:
+    """Ask the address to confirm; an active member is told so; past the daily limit nothing is sent."""
+    person = get_or_add_person(session, address, name)
+    membership = _membership(session, person, group, source, now)
+    template = "already_member" if membership.state == MembershipState.ACTIVE else "confirm"
+    if (
+        outbox.count_recent(session, person.email, template, now - timedelta(days=1))
+        >= rules.confirmations_per_day
+    ):
+        return JoinAnswer(JoinResult.LIMITED, membership)
+    if membership.state == MembershipState.ACTIVE:
+        delivery = _notify(session, membership, "already_member", rules, now, in_reply_to=in_reply_to)
+        return JoinAnswer(JoinResult.ALREADY_MEMBER, membership, delivery)
+    token = issue_token(
+        session,
+        TokenPurpose.CONFIRM_MEMBERSHIP,
+        now,
+        rules.confirmation_ttl,
+        person=person,
+        membership=membership,
+    )
+    delivery = outbox.enqueue(
+        session,
+        key=f"confirm:{membership.id}:{secrets.token_hex(4)}",
+        recipient=person.email,
+        person=person,
+        template="confirm",
+        domain=rules.domain,
+        now=now,
+        params={"group": group.slug, "expires_at": (now + rules.confirmation_ttl).isoformat()},
+        secret=token,
+        in_reply_to=in_reply_to,
+    )
+    audit.record(session, f"{source}:{person.email}", "membership.request", membership, group=group.slug)
+    return JoinAnswer(JoinResult.CONFIRMATION_SENT, membership, delivery)
+
+
+def _membership(
+    session: Session, person: Person, group: Group, source: MembershipSource, now: datetime
+) -> Membership:
+    membership = session.scalar(
+        select(Membership).where(Membership.person_id == person.id, Membership.group_id == group.id)
+    )
+    if membership is None:
+        membership = Membership(
+            person=person,
+            group=group,
+            state=MembershipState.PENDING,
+            source=source,
+            unsubscribe_nonce=secrets.token_hex(8),
+            requested_at=now,
+            updated_at=now,
+        )
+        session.add(membership)
+        session.flush()
+    elif membership.state in (MembershipState.LEFT, MembershipState.PENDING):
+        membership.state = MembershipState.PENDING
+        membership.source = source
+        membership.requested_at = now
+    return membership
+
+
+def confirm_membership(session: Session, token: str, *, rules: JoinRules, now: datetime) -> Membership:
+    """Redeem a confirmation token: the membership becomes active and the member is welcomed."""
+    row = redeem_token(session, token, TokenPurpose.CONFIRM_MEMBERSHIP, now)
+    membership = row.membership
+    if membership is None:
+        raise TokenInvalid(token)
+    if membership.state == MembershipState.ACTIVE:
+        raise TokenUsed(token)
+    activate(session, membership, now, actor=f"{membership.source}:{membership.person.email}")
+    _notify(session, membership, "welcome", rules, now)
+    return membership
+
+
+def activate(session: Session, membership: Membership, now: datetime, *, actor: str) -> None:
+    membership.state = MembershipState.ACTIVE
+    membership.confirmed_at = now
+    membership.left_at = None
+    membership.unsubscribe_nonce = secrets.token_hex(8)
+    audit.record(session, actor, "membership.confirm", membership, group=membership.group.slug)
+
+
+def leave_group(
+    session: Session,
+    group: Group,
+    address: str,
+    *,
+    via: str,
+    rules: JoinRules,
+    now: datetime,
+    in_reply_to: str | None = None,
+) -> Membership:
+    """End an active or pending membership and tell the person how to come back."""
+    person = find_person(session, address)
+    membership = (
+        None
+        if person is None
+        else session.scalar(
+            select(Membership).where(Membership.person_id == person.id, Membership.group_id == group.id)
+        )
+    )
+    if membership is None or membership.state not in (MembershipState.ACTIVE, MembershipState.PENDING):
+        raise NotAMember(address)
+    end_membership(session, membership, via=via, rules=rules, now=now, in_reply_to=in_reply_to)
+    return membership
+
+
+def end_membership(
+    session: Session,
+    membership: Membership,
+    *,
+    via: str,
+    rules: JoinRules,
+    now: datetime,
+    in_reply_to: str | None = None,
+) -> None:
+    was_active = membership.state == MembershipState.ACTIVE
+    membership.state = MembershipState.LEFT
+    membership.left_at = now
+    membership.unsubscribe_nonce = secrets.token_hex(8)
+    audit.record(
+        session,
+        f"{via}:{membership.person.email}",
+        "membership.leave",
+        membership,
+        group=membership.group.slug,
+    )
+    if was_active:
+        _notify(session, membership, "goodbye", rules, now, in_reply_to=in_reply_to)
+
+
+def _notify(
+    session: Session,
+    membership: Membership,
+    template: str,
+    rules: JoinRules,
+    now: datetime,
+    in_reply_to: str | None = None,
+) -> Delivery:
+    return outbox.enqueue(
+        session,
+        key=f"{template}:{membership.id}:{membership.unsubscribe_nonce}:{now.isoformat()}",
+        recipient=membership.person.email,
+        person=membership.person,
+        template=template,
+        domain=rules.domain,
+        now=now,
+        params={"group": membership.group.slug, "membership": membership.id},
+        in_reply_to=in_reply_to,
+    )
+
+
+def unsubscribe_key(membership: Membership, secret_key: str) -> str:
+    """The key of a one-click unsubscribe link: unforgeable, and void once the person leaves or rejoins."""
+    return f"{membership.id}-{_mac(membership, secret_key)}"
+
+
+def find_by_unsubscribe_key(session: Session, key: str, secret_key: str) -> Membership:
+    number, _, mac = key.partition("-")
+    membership = session.get(Membership, int(number)) if number.isdigit() else None
+    if membership is None or not hmac.compare_digest(mac.lower(), _mac(membership, secret_key)):
+        raise TokenInvalid(key)
+    if membership.state != MembershipState.ACTIVE:
+        raise NotAMember(membership.person.email)
+    return membership
+
+
+def _mac(membership: Membership, secret_key: str) -> str:
+    message = f"unsubscribe:{membership.id}:{membership.unsubscribe_nonce}".encode()
+    digest = hmac.new(secret_key.encode(), message, hashlib.sha256).digest()[:15]
+    return base64.b32encode(digest).decode().lower()

@@ -1,0 +1,137 @@
+"""The outbox: every message that leaves the system is first a Delivery row, committed with its cause.
+
+Senders (the mailgate for email, the bot for chats) claim rows, deliver them, and settle each one.
+Claims carry a lease: a row claimed by a process that died is claimed again once the lease runs out,
+so a crash repeats at most what was in flight and never skips a row.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from models.mail import Delivery, DeliveryState
+from models.people import Person
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 8
+    first_delay: timedelta = timedelta(minutes=1)
+    lease: timedelta = timedelta(minutes=5)
+
+    def delay(self, attempts: int) -> timedelta:
+        """1, 2, 4, 8 … minutes, capped at six hours."""
+        return min(self.first_delay * (2 ** max(attempts - 1, 0)), timedelta(hours=6))
+
+
+def new_message_id(domain: str) -> str:
+    return f"<{secrets.token_hex(12)}@{domain}>"
+
+
+def enqueue(
+    session: Session,
+    *,
+    key: str,
+    recipient: str,
+    template: str,
+    domain: str,
+    now: datetime,
+    person: Person | None = None,
+    params: dict[str, Any] | None = None,
+    secret: str | None = None,
+    in_reply_to: str | None = None,
+    channel: str = "email",
+) -> Delivery:
+    """Add a delivery unless the same (key, recipient, channel) exists; return the row either way."""
+    existing = session.scalar(
+        select(Delivery).where(
+            Delivery.message_key == key, Delivery.recipient == recipient, Delivery.channel == channel
+        )
+    )
+    if existing is not None:
+        return existing
+    delivery = Delivery(
+        message_key=key,
+        recipient=recipient,
+        person=person,
+        channel=channel,
+        template=template,
+        params=params or {},
+        secret=secret,
+        message_id=new_message_id(domain),
+        in_reply_to=in_reply_to,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(delivery)
+    session.flush()
+    return delivery
+
+
+def count_recent(session: Session, recipient: str, template: str, since: datetime) -> int:
+    return (
+        session.scalar(
+            select(func.count(Delivery.id)).where(
+                Delivery.recipient == recipient, Delivery.template == template, Delivery.created_at >= since
+            )
+        )
+        or 0
+    )
+
+
+def claim_batch(
+    session: Session, channel: str, now: datetime, policy: RetryPolicy, limit: int = 50
+) -> list[Delivery]:
+    """Claim due rows for one sender. The caller commits right away, before delivering any of them."""
+    due = or_(
+        (Delivery.state == DeliveryState.PENDING) & (Delivery.next_attempt_at <= now),
+        (Delivery.state == DeliveryState.SENDING) & (Delivery.claimed_at <= now - policy.lease),
+    )
+    candidates = (
+        select(Delivery.id)
+        .where(Delivery.channel == channel, due)
+        .order_by(Delivery.next_attempt_at, Delivery.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    ids = list(session.scalars(candidates))
+    if not ids:
+        return []
+    claim = secrets.token_hex(8)
+    session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(ids), due)
+        .values(state=DeliveryState.SENDING, claim=claim, claimed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return list(session.scalars(select(Delivery).where(Delivery.claim == claim).order_by(Delivery.id)))
+
+
+def mark_sent(delivery: Delivery, answer: str, now: datetime) -> None:
+    delivery.state = DeliveryState.SENT
+    delivery.attempts += 1
+    delivery.last_answer = answer
+    delivery.sent_at = now
+    delivery.secret = None
+    delivery.claim = None
+
+
+def mark_failed(
+    delivery: Delivery, answer: str, now: datetime, policy: RetryPolicy, *, permanent: bool
+) -> None:
+    """A permanent refusal settles the row; a temporary one is tried again later, with backoff."""
+    delivery.attempts += 1
+    delivery.last_answer = answer
+    delivery.claim = None
+    if permanent or delivery.attempts >= policy.max_attempts:
+        delivery.state = DeliveryState.FAILED
+        delivery.secret = None
+    else:
+        delivery.state = DeliveryState.PENDING
+        delivery.next_attempt_at = now + policy.delay(delivery.attempts)
