@@ -1,0 +1,94 @@
+"""Confirming by link and leaving by link, including RFC 8058 one-click unsubscribe.
+
+A GET never changes anything: mail scanners open links before people do. The page asks, the
+button POSTs. The one-click POST of RFC 8058 comes from mail clients, without cookies or a form
+token; the unforgeable key in its URL is its proof, so only that POST skips the CSRF check.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request
+from flask_wtf.csrf import validate_csrf
+from wtforms import ValidationError
+
+from forum.settings import web_settings
+from models import db, utcnow
+from models.errors import NotAMember, TokenExpired, TokenInvalid, TokenUsed
+from models.services.memberships import JoinRules, confirm_membership, end_membership, find_by_unsubscribe_key
+from models.services.tokens import find_token
+from models.tokens import TokenPurpose
+
+blueprint = Blueprint("membership", __name__)
+
+TOKEN_PROBLEMS = {
+    TokenExpired: "Liên kết xác nhận đã hết hạn. Hãy gửi lại một thư tới địa chỉ đăng ký của nhóm.",
+    TokenUsed: "Liên kết này đã được dùng: đăng ký đã hoàn tất.",
+    TokenInvalid: "Liên kết không đúng hoặc đã bị cắt ngắn. Hãy mở lại liên kết trong thư.",
+}
+
+
+def _rules() -> JoinRules:
+    settings = web_settings()
+    return JoinRules(
+        domain=settings.site.domain,
+        confirmation_ttl=settings.confirmation_ttl,
+        confirmations_per_day=settings.confirmations_per_day,
+    )
+
+
+def _problem(error: Exception, status: int = 400) -> tuple[str, int]:
+    text = next(text for kind, text in TOKEN_PROBLEMS.items() if isinstance(error, kind))
+    return render_template("message.html", title="Không xác nhận được", text=text), status
+
+
+@blueprint.route("/xac-nhan/<token>", methods=["GET", "POST"])
+def confirm(token: str) -> str | tuple[str, int]:
+    try:
+        if request.method == "GET":
+            row = find_token(db.session, token, TokenPurpose.CONFIRM_MEMBERSHIP)
+            if row.used_at is not None:
+                raise TokenUsed(token)
+            if row.expires_at <= utcnow():
+                raise TokenExpired(token)
+            return render_template("confirm.html", membership=row.membership, token=token)
+        membership = confirm_membership(db.session, token, rules=_rules(), now=utcnow())
+    except TokenInvalid as error:
+        db.session.rollback()
+        return _problem(error)
+    db.session.commit()
+    return render_template(
+        "message.html",
+        title="Đã xác nhận",
+        text=f"Địa chỉ {membership.person.email} đã là thành viên nhóm "
+        f"{membership.group.name_vi}. Thư chào mừng đang được gửi tới bạn.",
+    )
+
+
+@blueprint.route("/huy-dang-ky/<key>", methods=["GET", "POST"])
+def unsubscribe(key: str) -> str | tuple[str, int]:
+    """The List-Unsubscribe URL: a page on GET; on POST, one click from a mail client or the page's button."""
+    one_click = request.form.get("List-Unsubscribe") == "One-Click"
+    if request.method == "POST" and not one_click:
+        try:
+            validate_csrf(request.form.get("csrf_token"))
+        except ValidationError:
+            abort(400)
+    try:
+        membership = find_by_unsubscribe_key(db.session, key, web_settings().site.secret_key)
+    except (TokenInvalid, NotAMember):
+        return render_template(
+            "message.html",
+            title="Không còn trong nhóm",
+            text="Liên kết đã hết hiệu lực: địa chỉ này không còn là thành viên.",
+        ), 404
+    if request.method == "GET":
+        return render_template("unsubscribe.html", membership=membership, key=key)
+    end_membership(
+        db.session, membership, via="one-click" if one_click else "web", rules=_rules(), now=utcnow()
+    )
+    db.session.commit()
+    return render_template(
+        "message.html",
+        title="Đã rời nhóm",
+        text=f"Địa chỉ {membership.person.email} đã rời nhóm {membership.group.name_vi}.",
+    )

@@ -1,0 +1,112 @@
+"""Rendering an outbox row into the email its recipient receives."""
+
+from __future__ import annotations
+
+import email.utils
+from datetime import datetime, timedelta, timezone
+from email.headerregistry import Address
+from email.message import EmailMessage
+from typing import Any
+
+import jinja2
+from sqlalchemy.orm import Session
+
+from mailgate.loops import LOOP_HEADER
+from models import links
+from models.groups import Group, Membership, MembershipState
+from models.mail import Delivery
+from models.services.memberships import find_group, unsubscribe_key
+from models.site import Site
+
+_TEMPLATES = jinja2.Environment(
+    loader=jinja2.PackageLoader("mailgate", "templates"),
+    autoescape=False,  # plain-text mail
+    undefined=jinja2.StrictUndefined,
+    keep_trailing_newline=True,
+)
+# Answers to a message a person sent (RFC 3834 "auto-replied"); the rest we generate ourselves.
+VIETNAM = timezone(timedelta(hours=7), "ICT")
+_ANSWERS = {"confirm", "already_member", "goodbye"}
+
+
+def render(delivery: Delivery, session: Session, site: Site) -> EmailMessage:
+    group = find_group(session, delivery.params["group"]) if "group" in delivery.params else None
+    membership = _membership(session, delivery)
+    context = _context(delivery, site, group, membership)
+    subject, _, body = _TEMPLATES.get_template(f"{delivery.template}.txt").render(context).partition("\n\n")
+    message = EmailMessage()
+    message["From"] = Address(_sender_name(site, group), addr_spec=site.noreply)
+    message["To"] = delivery.recipient
+    message["Subject"] = subject.strip()
+    message["Date"] = email.utils.format_datetime(delivery.created_at)
+    message["Message-ID"] = delivery.message_id
+    if delivery.in_reply_to:
+        message["In-Reply-To"] = delivery.in_reply_to
+        message["References"] = delivery.in_reply_to
+    if delivery.template == "confirm":
+        message["Reply-To"] = f"xacnhan+{delivery.secret}@{site.domain}"
+    message["Auto-Submitted"] = "auto-replied" if delivery.template in _ANSWERS else "auto-generated"
+    message[LOOP_HEADER] = site.noreply
+    if group is not None:
+        _list_headers(message, site, group, context.get("unsubscribe_url"))
+    message.set_content(body.lstrip("\n"), cte="7bit" if body.isascii() else "base64")
+    return message
+
+
+def envelope_sender(delivery: Delivery, site: Site) -> str:
+    """VERP: a bounce names the delivery it is about."""
+    return f"bounces+{delivery.id}@{site.domain}"
+
+
+def _membership(session: Session, delivery: Delivery) -> Membership | None:
+    number = delivery.params.get("membership")
+    return session.get(Membership, number) if number else None
+
+
+def _context(
+    delivery: Delivery, site: Site, group: Group | None, membership: Membership | None
+) -> dict[str, Any]:
+    context: dict[str, Any] = {
+        "site": site,
+        "recipient": delivery.recipient,
+        "name": delivery.person.name if delivery.person else "",
+        "groups_url": site.url(links.GROUPS),
+        **delivery.params,
+        "group": group,
+    }
+    if delivery.secret:
+        context["token"] = delivery.secret
+        context["confirm_url"] = site.url(links.confirm_path(delivery.secret))
+    if "expires_at" in delivery.params:
+        context["expires"] = vietnam_time(datetime.fromisoformat(delivery.params["expires_at"]))
+    if group is not None:
+        context |= {
+            "group_url": site.url(links.group_path(group.slug)),
+            "leave_address": group.leave_address(site.domain),
+            "join_address": group.registration_address(site.domain),
+        }
+    if membership is not None and membership.state == MembershipState.ACTIVE:
+        context["unsubscribe_url"] = site.url(
+            links.unsubscribe_path(unsubscribe_key(membership, site.secret_key))
+        )
+    return context
+
+
+def vietnam_time(moment: datetime) -> str:
+    return moment.astimezone(VIETNAM).strftime("%H:%M ngày %d/%m/%Y")
+
+
+def _sender_name(site: Site, group: Group | None) -> str:
+    return f"Nhóm thư {group.name_vi}" if group is not None else site.name_vi
+
+
+def _list_headers(message: EmailMessage, site: Site, group: Group, unsubscribe_url: str | None) -> None:
+    """RFC 2919 List-Id and RFC 2369 List-* headers; one-click unsubscribe (RFC 8058) for members."""
+    message["List-Id"] = f"{group.name_vi} <{group.slug}.{site.domain}>"
+    message["List-Archive"] = f"<{site.url(links.group_path(group.slug))}>"
+    leave = f"<mailto:{group.leave_address(site.domain)}>"
+    if unsubscribe_url:
+        message["List-Unsubscribe"] = f"<{unsubscribe_url}>, {leave}"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    else:
+        message["List-Unsubscribe"] = leave

@@ -1,0 +1,112 @@
+"""Joining, confirming and leaving by email: the handlers for dangky-, xacnhan+, huydangky- and noreply."""
+
+from __future__ import annotations
+
+import re
+
+from mailgate.pipeline import Context, Discard, Hold, Reject, route_kind
+from mailgate.routing import RouteKind
+from models.errors import NotAMember, TokenExpired, TokenInvalid, TokenUsed, UnknownGroup
+from models.groups import MembershipSource
+from models.services.memberships import (
+    JoinResult,
+    JoinRules,
+    confirm_membership,
+    find_by_registration,
+    find_group,
+    leave_group,
+    request_membership,
+)
+
+_TOKEN_IN_SUBJECT = re.compile(r"xacnhan[\s:+-]+([a-z2-7]{24})\b", re.IGNORECASE)
+
+
+def rules(ctx: Context) -> JoinRules:
+    settings = ctx.settings
+    return JoinRules(
+        domain=settings.site.domain,
+        confirmation_ttl=settings.confirmation_ttl,
+        confirmations_per_day=settings.confirmations_per_day,
+    )
+
+
+def join(ctx: Context, local: str) -> None:
+    try:
+        group = find_by_registration(ctx.session, f"dangky-{local}")
+    except UnknownGroup as error:
+        raise Reject("unknown_group", f"không có nhóm '{local}' (no such group)") from error
+    sender = ctx.parsed.sender or ""
+    answer = request_membership(
+        ctx.session,
+        group,
+        sender,
+        source=MembershipSource.EMAIL,
+        rules=rules(ctx),
+        now=ctx.now,
+        name=ctx.parsed.sender_name,
+        in_reply_to=ctx.parsed.message_id,
+    )
+    if answer.result == JoinResult.LIMITED:
+        raise Discard(
+            f"đã gửi đủ {ctx.settings.confirmations_per_day} thư trong ngày tới {sender} (daily limit)"
+        )
+    ctx.result = f"{answer.result}: {group.slug}"
+
+
+def confirm(ctx: Context, token: str) -> None:
+    try:
+        membership = confirm_membership(ctx.session, token, rules=rules(ctx), now=ctx.now)
+    except TokenExpired as error:
+        raise Reject("token_expired", "mã xác nhận đã hết hạn (token expired)") from error
+    except TokenUsed as error:
+        raise Reject("token_used", "mã xác nhận đã được dùng (token already used)") from error
+    except TokenInvalid as error:
+        raise Reject("token_unknown", "mã xác nhận không đúng (unknown token)") from error
+    ctx.result = f"confirmed: {membership.group.slug}"
+
+
+def confirm_from_subject(ctx: Context, _: str) -> None:
+    """A reply that reached noreply@ (the client ignored Reply-To) still confirms by its subject."""
+    found = _TOKEN_IN_SUBJECT.search(ctx.parsed.subject)
+    if found is None:
+        raise Discard("thư gửi tới noreply@ không kèm mã xác nhận")
+    confirm(ctx, found.group(1))
+
+
+def leave(ctx: Context, local: str) -> None:
+    try:
+        group = find_group(ctx.session, local)
+        leave_group(
+            ctx.session,
+            group,
+            ctx.parsed.sender or "",
+            via="email",
+            rules=rules(ctx),
+            now=ctx.now,
+            in_reply_to=ctx.parsed.message_id,
+        )
+    except UnknownGroup as error:
+        raise Reject("unknown_group", f"không có nhóm '{local}' (no such group)") from error
+    except NotAMember as error:
+        raise Reject("not_member", f"{ctx.parsed.sender} không phải thành viên nhóm {local}") from error
+    ctx.result = f"left: {group.slug}"
+
+
+def not_yet(ctx: Context, _: str) -> None:
+    raise Hold(f"chờ bước xử lý cho địa chỉ {ctx.row.recipient} (posts, replies and bounces come later)")
+
+
+HANDLERS = {
+    RouteKind.JOIN: join,
+    RouteKind.CONFIRM: confirm,
+    RouteKind.NOREPLY: confirm_from_subject,
+    RouteKind.LEAVE: leave,
+    RouteKind.POST: not_yet,
+    RouteKind.REPLY: not_yet,
+    RouteKind.BOUNCE: not_yet,
+}
+
+
+def handle(ctx: Context) -> None:
+    assert ctx.route is not None
+    HANDLERS[route_kind(ctx)](ctx, ctx.route.value)

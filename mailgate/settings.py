@@ -1,0 +1,47 @@
+"""What the mail gateway needs to know, built by wiring.py from the environment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from models.site import Site
+
+
+@dataclass(frozen=True)
+class ImapAccount:
+    host: str
+    port: int
+    user: str
+    password: str
+    ssl: bool = True
+    folder: str = "INBOX"
+    done_folder: str = "nhomthu-da-xu-ly"  # handled messages are moved here, after the database commit
+    idle_seconds: int = 300
+    poll_seconds: int = 30
+    timeout: float = 60.0
+
+
+@dataclass(frozen=True)
+class SmtpServer:
+    host: str
+    port: int
+    user: str = ""
+    password: str = ""
+    starttls: bool = False
+    ssl: bool = False
+    timeout: float = 60.0
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    site: Site
+    imap: ImapAccount | None  # None: the embedded default, mail through a local folder
+    smtp: SmtpServer | None
+    folder: Path  # the local mail folder: outgoing mail is kept in folder/sent when smtp is None
+    confirmations_per_day: int = 3
+    confirmation_ttl: timedelta = timedelta(days=7)
+    send_batch: int = 50
+    max_attempts: int = 8
+    lease: timedelta = timedelta(minutes=5)

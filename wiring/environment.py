@@ -1,0 +1,176 @@
+"""Settings from the environment: the only place os.environ is read. A wrong value stops the
+process at start with a message naming the variable."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from forum.settings import WebSettings
+from mailgate.settings import ImapAccount, MailSettings, SmtpServer
+from models.site import Site
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message names it, and the process stops at start."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    data_dir: Path
+    site: Site
+    mail: MailSettings
+    web: WebSettings
+    log_level: str
+
+
+class Environment:
+    """Typed reads of the environment, each failure naming its variable."""
+
+    def __init__(self, values: Mapping[str, str]) -> None:
+        self.values = values
+
+    def text(self, name: str, default: str = "") -> str:
+        return self.values.get(name, default).strip() or default
+
+    def integer(self, name: str, default: int, low: int = 0, high: int = 2**31) -> int:
+        raw = self.text(name, str(default))
+        if not raw.isdigit() or not low <= int(raw) <= high:
+            raise ConfigError(f"{name}={raw!r}: cần một số nguyên từ {low} đến {high} (an integer)")
+        return int(raw)
+
+    def flag(self, name: str, default: bool) -> bool:
+        raw = self.text(name, "true" if default else "false").lower()
+        if raw not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+            raise ConfigError(f"{name}={raw!r}: cần true hoặc false")
+        return raw in ("1", "true", "yes", "on")
+
+
+def load_settings(values: Mapping[str, str] | None = None) -> Settings:
+    env = Environment(os.environ if values is None else values)
+    data_dir = Path(env.text("DATA_DIR", "var")).resolve()
+    database_url = _database_url(env, data_dir)
+    site = Site(
+        domain=_domain(env),
+        base_url=_base_url(env),
+        secret_key=_secret_key(env, data_dir, database_url),
+        name_vi=env.text("SITE_NAME", Site.name_vi),
+    )
+    mail = MailSettings(
+        site=site,
+        imap=_imap(env),
+        smtp=_smtp(env),
+        folder=Path(env.text("MAIL_FOLDER", str(data_dir / "mail"))).resolve(),
+        confirmations_per_day=env.integer("CONFIRMATIONS_PER_DAY", 3, 1, 1000),
+        confirmation_ttl=timedelta(days=env.integer("CONFIRMATION_DAYS", 7, 1, 90)),
+        lease=timedelta(seconds=env.integer("OUTBOX_LEASE_SECONDS", 300, 1, 86400)),
+    )
+    if (mail.imap or mail.smtp) and "MAIL_DOMAIN" not in env.values:
+        raise ConfigError(
+            "MAIL_DOMAIN: bắt buộc khi đã cấu hình IMAP_HOST hoặc SMTP_HOST (required with a mail server)"
+        )
+    local_folder = mail.folder if mail.smtp is None else None
+    web = WebSettings(
+        site=site,
+        local_mail_folder=local_folder,
+        confirmation_ttl=mail.confirmation_ttl,
+        confirmations_per_day=mail.confirmations_per_day,
+    )
+    level = env.text("LOG_LEVEL", "INFO").upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError(f"LOG_LEVEL={level!r}: DEBUG, INFO, WARNING hoặc ERROR")
+    return Settings(database_url, data_dir, site, mail, web, level)
+
+
+def _database_url(env: Environment, data_dir: Path) -> str:
+    url = env.text("DATABASE_URL", f"sqlite:///{data_dir / 'nhomthu.db'}")
+    try:
+        parsed = make_url(url)
+    except ArgumentError as error:
+        raise ConfigError(f"DATABASE_URL: không đọc được ({error})") from error
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ConfigError("DATABASE_URL: chỉ hỗ trợ sqlite:/// và postgresql:// (SQLite or PostgreSQL)")
+    if parsed.drivername == "postgresql":
+        url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return url
+
+
+def _domain(env: Environment) -> str:
+    domain = env.text("MAIL_DOMAIN", "nhomthu.test").lower()
+    labels = domain.split(".")
+    if len(labels) < 2 or not all(label and label.replace("-", "").isalnum() for label in labels):
+        raise ConfigError(f"MAIL_DOMAIN={domain!r}: cần một tên miền, ví dụ moet.edu.vn")
+    return domain
+
+
+def _base_url(env: Environment) -> str:
+    url = env.text("BASE_URL", "http://127.0.0.1:5000")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"BASE_URL={url!r}: cần một địa chỉ http:// hoặc https://")
+    return url.rstrip("/")
+
+
+def _secret_key(env: Environment, data_dir: Path, database_url: str) -> str:
+    """Given, or (embedded default only) generated once and kept in DATA_DIR/secret_key."""
+    key = env.text("SECRET_KEY")
+    if key:
+        if len(key) < 16:
+            raise ConfigError("SECRET_KEY: cần ít nhất 16 ký tự (at least 16 characters)")
+        return key
+    if not database_url.startswith("sqlite"):
+        raise ConfigError("SECRET_KEY: bắt buộc với PostgreSQL, mọi tiến trình phải dùng cùng một khóa")
+    path = data_dir / "secret_key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _imap(env: Environment) -> ImapAccount | None:
+    host = env.text("IMAP_HOST")
+    if not host:
+        return None
+    use_ssl = env.flag("IMAP_SSL", True)
+    for name in ("IMAP_USER", "IMAP_PASSWORD"):
+        if not env.text(name):
+            raise ConfigError(f"{name}: bắt buộc khi đã đặt IMAP_HOST")
+    return ImapAccount(
+        host=host,
+        port=env.integer("IMAP_PORT", 993 if use_ssl else 143, 1, 65535),
+        user=env.text("IMAP_USER"),
+        password=env.text("IMAP_PASSWORD"),
+        ssl=use_ssl,
+        folder=env.text("IMAP_FOLDER", "INBOX"),
+        done_folder=env.text("IMAP_DONE_FOLDER", "nhomthu-da-xu-ly"),
+    )
+
+
+def _smtp(env: Environment) -> SmtpServer | None:
+    host = env.text("SMTP_HOST")
+    if not host:
+        return None
+    starttls = env.flag("SMTP_STARTTLS", False)
+    use_ssl = env.flag("SMTP_SSL", False)
+    if starttls and use_ssl:
+        raise ConfigError("SMTP_STARTTLS và SMTP_SSL: chỉ chọn một")
+    if env.text("SMTP_USER") and not env.text("SMTP_PASSWORD"):
+        raise ConfigError("SMTP_PASSWORD: bắt buộc khi đã đặt SMTP_USER")
+    return SmtpServer(
+        host=host,
+        port=env.integer("SMTP_PORT", 465 if use_ssl else 587 if starttls else 25, 1, 65535),
+        user=env.text("SMTP_USER"),
+        password=env.text("SMTP_PASSWORD"),
+        starttls=starttls,
+        ssl=use_ssl,
+    )
