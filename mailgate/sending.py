@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.policy
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,7 +42,7 @@ def send_pending(
     session.commit()
     counts = SendCounts()
     for delivery in batch:
-        data = render(delivery, session, settings.site).as_bytes()
+        data = render(delivery, session, settings.site).as_bytes(policy=email.policy.SMTP)
         try:
             answer = transport.send(envelope_sender(delivery, settings.site), delivery.recipient, data)
         except TemporaryFailure as failure:

@@ -64,8 +64,10 @@ class SmtpTransport:
         server = self.server
         factory = smtplib.SMTP_SSL if server.ssl else smtplib.SMTP
         connection = factory(server.host, server.port, timeout=server.timeout)
+        connection.ehlo()
         if server.starttls:
             connection.starttls(context=ssl.create_default_context())
+            connection.ehlo()
         if server.user:
             connection.login(server.user, server.password)
         self._connection = connection
@@ -95,7 +97,7 @@ class FolderTransport:
         self.maildir = mailbox.Maildir(folder / "sent", create=True)
 
     def send(self, sender: str, recipient: str, data: bytes) -> str:
-        envelope = f"Return-Path: <{sender}>\nX-Envelope-To: <{recipient}>\n".encode()
+        envelope = f"Return-Path: <{sender}>\r\nX-Envelope-To: <{recipient}>\r\n".encode()
         key = self.maildir.add(envelope + data)
         return f"250 lưu trong thư mục cục bộ ({key})"
 

@@ -1,0 +1,46 @@
+"""Plain functions that make what tests need: mail as a client would write it."""
+
+from __future__ import annotations
+
+import email.utils
+from email.message import EmailMessage
+
+from tests.conftest import DOMAIN
+
+
+def address(name: str) -> str:
+    """`address("An")` → `an@truong.edu.vn`."""
+    return f"{name.lower()}@truong.edu.vn"
+
+
+def make_mail(
+    sender: str, to: str, subject: str = "Đăng ký", body: str = "Xin đăng ký.", **headers: str
+) -> bytes:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = email.utils.formatdate()
+    message["Message-ID"] = email.utils.make_msgid(domain="truong.edu.vn")
+    for name, value in headers.items():
+        message[name.replace("_", "-")] = value
+    message.set_content(body)
+    return message.as_bytes()
+
+
+def reply_to(original: EmailMessage, sender: str, body: str = "Đồng ý", *, honour_reply_to: bool = True) -> bytes:
+    """What pressing Reply produces: to the Reply-To (or From), Re: subject, quoting the original."""
+    target = original["Reply-To"] if honour_reply_to and original["Reply-To"] else original["From"]
+    quoted = "\n".join("> " + line for line in original.get_body(("plain",)).get_content().splitlines())
+    return make_mail(
+        sender,
+        email.utils.parseaddr(str(target))[1],
+        subject=f"Re: {original['Subject']}",
+        body=f"{body}\n\nVào lúc 09:12 22/11/2026, {original['From']} đã viết:\n{quoted}\n",
+        In_Reply_To=str(original["Message-ID"]),
+        References=str(original["Message-ID"]),
+    )
+
+
+def ours(local: str) -> str:
+    return f"{local}@{DOMAIN}"
