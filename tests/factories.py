@@ -28,7 +28,9 @@ def make_mail(
     return message.as_bytes()
 
 
-def reply_to(original: EmailMessage, sender: str, body: str = "Đồng ý", *, honour_reply_to: bool = True) -> bytes:
+def reply_to(
+    original: EmailMessage, sender: str, body: str = "Đồng ý", *, honour_reply_to: bool = True
+) -> bytes:
     """What pressing Reply produces: to the Reply-To (or From), Re: subject, quoting the original."""
     target = original["Reply-To"] if honour_reply_to and original["Reply-To"] else original["From"]
     quoted = "\n".join("> " + line for line in original.get_body(("plain",)).get_content().splitlines())

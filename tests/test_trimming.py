@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from mailgate.trimming import trim_quotes
+from tests.corpora import CORPORA
 
 FIXTURES = Path(__file__).parent / "data" / "mail" / "trim"
-FEDORA_MBOX = Path("/work/shared/corpora/fixtures/fedora-devel-2010-01/2010-January.mboxrd")
+FEDORA_MBOX = CORPORA / "fixtures" / "fedora-devel-2010-01" / "2010-January.mboxrd"
 CASE_NAMES = sorted(p.name.removesuffix(".expected.txt") for p in FIXTURES.glob("*.expected.txt"))
 
 

@@ -45,7 +45,7 @@ class Recorder:
             return self.failures.pop(0)
         data = envelope.original_content or b""
         self.received.append(Received(str(envelope.mail_from), list(envelope.rcpt_tos), data))
-        return "250 2.0.0 Ok: queued as T%d" % len(self.received)
+        return f"250 2.0.0 Ok: queued as T{len(self.received)}"
 
 
 class SmtpServer:

@@ -1,0 +1,35 @@
+# The two commands of the README's Quick start: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Debian packages the tests start for real: Dovecot (IMAP, LMTP).
+TEST_PACKAGES := dovecot-imapd dovecot-lmtpd
+PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
+
+.PHONY: run test lint check-migrations system-packages clean
+
+$(BIN)/nhomthu: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+run: $(BIN)/nhomthu  ## the whole system on SQLite, a local mail folder and demo data: http://127.0.0.1:5000
+	$(BIN)/nhomthu init --demo
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
+
+system-packages:  ## as root: install what the tests start for real (no-op when present)
+	@if [ "$$(id -u)" = 0 ] && ! [ -x /usr/sbin/dovecot ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TEST_PACKAGES); \
+	fi
+
+lint: $(BIN)/nhomthu
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: $(BIN)/nhomthu system-packages lint  ## installs what the tests need, then runs them all
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) var

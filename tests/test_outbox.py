@@ -1,0 +1,75 @@
+"""The outbox: one reused SMTP connection, every answer recorded, temporary failures retried with backoff."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from models import Delivery, db, utcnow
+from models.mail import DeliveryState
+from tests.factories import address, make_mail, ours
+from tests.servers.dovecot import free_port
+
+
+def request_confirmations(imap, count: int) -> list[str]:
+    senders = [address(f"gv{n}") for n in range(count)]
+    for sender in senders:
+        imap.append(make_mail(sender, ours("dangky-THPT")))
+    return senders
+
+
+def deliveries() -> list[Delivery]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(Delivery).order_by(Delivery.id)))
+
+
+def test_several_messages_go_over_one_connection_with_answers_recorded(imap, smtp, gate):
+    request_confirmations(imap, 5)
+    gate.drain()
+    assert len(smtp.received) == 5
+    assert smtp.recorder.connections == 1
+    assert [d.last_answer for d in deliveries()] == [f"250 2.0.0 Ok: queued as T{n}" for n in range(1, 6)]
+    assert all(d.state == DeliveryState.SENT and d.secret is None for d in deliveries())
+
+
+def test_temporary_refusal_is_retried_later_with_backoff(imap, smtp, gate):
+    request_confirmations(imap, 1)
+    smtp.fail_next("451 4.3.0 Try again later", "452 4.2.2 Mailbox full")
+    gate.drain()
+    [delivery] = deliveries()
+    assert delivery.state == DeliveryState.PENDING
+    assert delivery.attempts == 1 and delivery.last_answer == "451 4.3.0 Try again later"
+    assert delivery.next_attempt_at > utcnow() + timedelta(seconds=50)
+
+    replace(gate, clock=lambda: utcnow() + timedelta(minutes=2)).drain()
+    [delivery] = deliveries()
+    assert (delivery.attempts, delivery.last_answer) == (2, "452 4.2.2 Mailbox full")
+    assert delivery.next_attempt_at > utcnow() + timedelta(minutes=3), "the second wait is longer"
+
+    replace(gate, clock=lambda: utcnow() + timedelta(minutes=10)).drain()
+    [delivery] = deliveries()
+    assert delivery.state == DeliveryState.SENT and len(smtp.received) == 1
+
+
+def test_permanent_refusal_settles_the_row(imap, smtp, gate):
+    request_confirmations(imap, 1)
+    smtp.fail_next("550 5.1.1 No such user")
+    gate.drain()
+    [delivery] = deliveries()
+    assert delivery.state == DeliveryState.FAILED
+    assert delivery.last_answer == "550 5.1.1 No such user"
+    assert delivery.secret is None, "no readable token outlives a settled row"
+
+
+def test_unreachable_server_leaves_the_outbox_waiting(imap, smtp, gate):
+    request_confirmations(imap, 2)
+    gate.transport.server = replace(gate.transport.server, port=free_port())
+    gate.drain()
+    assert all(d.state == DeliveryState.PENDING and d.attempts == 1 for d in deliveries())
+    assert "không kết nối được" in deliveries()[0].last_answer
+    gate.transport.server = replace(gate.transport.server, port=smtp.port)
+    replace(gate, clock=lambda: utcnow() + timedelta(minutes=2)).drain()
+    assert all(d.state == DeliveryState.SENT for d in deliveries())
+    assert len(smtp.received) == 2
