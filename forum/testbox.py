@@ -39,7 +39,9 @@ class Letter:
 def index() -> str:
     folder = web_settings().local_mail_folder
     assert folder is not None
-    letters = sorted(_read(mailbox.Maildir(folder / "sent", create=True)), key=lambda x: x.date, reverse=True)
+    sent = folder / "sent"
+    letters = _read(mailbox.Maildir(sent, create=False)) if sent.exists() else []
+    letters.sort(key=lambda letter: letter.date, reverse=True)
     return render_template(
         "testbox.html",
         letters=letters[:SHOWN],
