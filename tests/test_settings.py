@@ -22,7 +22,7 @@ NHOMTHU = str(Path(sys.executable).parent / "nhomthu")
         ({"IMAP_HOST": "imap.x.vn", "MAIL_DOMAIN": "x.vn", "IMAP_PASSWORD": "p"}, "IMAP_USER"),
         ({"IMAP_SSL": "maybe", "IMAP_HOST": "h", "IMAP_USER": "u", "IMAP_PASSWORD": "p"}, "IMAP_SSL"),
         ({"SMTP_HOST": "smtp.x.vn", "MAIL_DOMAIN": "x.vn", "SMTP_PORT": "99999"}, "SMTP_PORT"),
-        ({"SMTP_HOST": "s", "MAIL_DOMAIN": "x.vn", "SMTP_STARTTLS": "yes", "SMTP_SSL": "yes"}, "SMTP_STARTTLS"),
+        ({"SMTP_HOST": "s", "MAIL_DOMAIN": "x.vn", "SMTP_STARTTLS": "1", "SMTP_SSL": "1"}, "SMTP_STARTTLS"),
         ({"SMTP_HOST": "s", "MAIL_DOMAIN": "x.vn", "SMTP_USER": "u"}, "SMTP_PASSWORD"),
         ({"BASE_URL": "ftp://x.vn"}, "BASE_URL"),
         ({"MAIL_DOMAIN": "not a domain"}, "MAIL_DOMAIN"),
