@@ -23,13 +23,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from flask_migrate import upgrade  # noqa: E402
 
-from mailgate.imap import Inbox, fetch_new  # noqa: E402
+from mailgate.imap import fetch_new  # noqa: E402
 from mailgate.processing import process_pending  # noqa: E402
 from mailgate.sending import send_pending  # noqa: E402
 from models import db, utcnow  # noqa: E402
 from models.services import seeding  # noqa: E402
 from tests.factories import make_mail  # noqa: E402
 from tests.servers.dovecot import Dovecot  # noqa: E402
+from tests.servers.settings import mail_server_settings  # noqa: E402
 from tests.servers.smtp import SmtpServer  # noqa: E402
 from wiring import create_app, load_settings  # noqa: E402
 from wiring.processes import build_gate  # noqa: E402
@@ -62,13 +63,7 @@ def main() -> None:
             "DATA_DIR": str(work),
             "MAIL_DOMAIN": "nhomthu.test",
             "LOG_LEVEL": "ERROR",
-            "IMAP_HOST": imap.host,
-            "IMAP_PORT": str(imap.port),
-            "IMAP_USER": imap.user,
-            "IMAP_PASSWORD": imap.password,
-            "IMAP_SSL": "false",
-            "SMTP_HOST": "127.0.0.1",
-            "SMTP_PORT": str(smtp.port),
+            **mail_server_settings(imap, smtp),
             "CONFIRMATIONS_PER_DAY": "5",
         }
         settings = load_settings(env)

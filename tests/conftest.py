@@ -20,6 +20,7 @@ from mailgate.gate import Gate
 from models import db
 from models.services import seeding
 from tests.servers.dovecot import Dovecot
+from tests.servers.settings import mail_server_settings
 from tests.servers.smtp import SmtpServer
 from wiring import create_app, load_settings
 from wiring.processes import build_gate
@@ -127,15 +128,7 @@ def smtp(smtp_server: SmtpServer) -> SmtpServer:
 @pytest.fixture
 def mail_env(imap: Dovecot, smtp: SmtpServer) -> dict[str, str]:
     """Settings that point the mailgate at the real Dovecot and the real SMTP server."""
-    return {
-        "IMAP_HOST": imap.host,
-        "IMAP_PORT": str(imap.port),
-        "IMAP_USER": imap.user,
-        "IMAP_PASSWORD": imap.password,
-        "IMAP_SSL": "false",
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(smtp.port),
-    }
+    return mail_server_settings(imap, smtp)
 
 
 @pytest.fixture
