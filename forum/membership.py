@@ -14,11 +14,12 @@ from wtforms import ValidationError
 from forum.settings import web_settings
 from models import db, utcnow
 from models.errors import NotAMember, TokenExpired, TokenInvalid, TokenUsed
-from models.services.memberships import JoinRules, confirm_membership, end_membership, find_by_unsubscribe_key
+from models.services.memberships import JoinRules, confirm_request, end_membership, find_by_unsubscribe_key
 from models.services.tokens import find_token
 from models.tokens import TokenPurpose
 
 blueprint = Blueprint("membership", __name__)
+CONFIRMATIONS = (TokenPurpose.CONFIRM_MEMBERSHIP, TokenPurpose.CONFIRM_LEAVE)
 
 TOKEN_PROBLEMS = {
     TokenExpired: "Liên kết xác nhận đã hết hạn. Hãy gửi lại một thư tới địa chỉ đăng ký của nhóm.",
@@ -43,25 +44,27 @@ def _problem(error: Exception, status: int = 400) -> tuple[str, int]:
 
 @blueprint.route("/xac-nhan/<token>", methods=["GET", "POST"])
 def confirm(token: str) -> str | tuple[str, int]:
+    """The link in a confirmation mail, to join or to leave: the page asks, the button confirms."""
     try:
         if request.method == "GET":
-            row = find_token(db.session, token, TokenPurpose.CONFIRM_MEMBERSHIP)
+            row = find_token(db.session, token, *CONFIRMATIONS)
             if row.used_at is not None:
                 raise TokenUsed(token)
             if row.expires_at <= utcnow():
                 raise TokenExpired(token)
-            return render_template("confirm.html", membership=row.membership, token=token)
-        membership = confirm_membership(db.session, token, rules=_rules(), now=utcnow())
+            return render_template(
+                "confirm.html", membership=row.membership, leaving=row.purpose != CONFIRMATIONS[0]
+            )
+        done = confirm_request(db.session, token, rules=_rules(), now=utcnow())
     except TokenInvalid as error:
         db.session.rollback()
         return _problem(error)
     db.session.commit()
-    return render_template(
-        "message.html",
-        title="Đã xác nhận",
-        text=f"Địa chỉ {membership.person.email} đã là thành viên nhóm "
-        f"{membership.group.name_vi}. Thư chào mừng đang được gửi tới bạn.",
-    )
+    person, group = done.membership.person.email, done.membership.group.name_vi
+    if done.joined:
+        text = f"Địa chỉ {person} đã là thành viên nhóm {group}. Thư chào mừng đang được gửi tới bạn."
+        return render_template("message.html", title="Đã xác nhận", text=text)
+    return render_template("message.html", title="Đã rời nhóm", text=f"Địa chỉ {person} đã rời nhóm {group}.")
 
 
 @blueprint.route("/huy-dang-ky/<key>", methods=["GET", "POST"])

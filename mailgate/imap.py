@@ -11,6 +11,7 @@ from datetime import datetime
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mailgate.settings import ImapAccount
@@ -29,6 +30,7 @@ class Inbox:
         self.account = account
         self._client: IMAPClient | None = None
         self.uidvalidity = 0
+        self.fetched_uidvalidity = 0
 
     @property
     def mailbox(self) -> str:
@@ -47,6 +49,7 @@ class Inbox:
 
     def fetch(self, limit: int) -> list[tuple[int, bytes]]:
         client = self.client()
+        self.fetched_uidvalidity = self.uidvalidity
         uids = sorted(client.search(["NOT", "DELETED"]))[:limit]
         if not uids:
             return []
@@ -54,10 +57,23 @@ class Inbox:
         return [(uid, found[uid][b"BODY[]"]) for uid in uids if uid in found]
 
     def archive(self, uids: list[int]) -> None:
-        """Move handled messages to the done folder (COPY, flag and expunge where MOVE is missing)."""
+        """Move handled messages to the done folder; those another mailgate moved already are skipped."""
         if not uids:
             return
         client = self.client()
+        if self.uidvalidity != self.fetched_uidvalidity:  # the UIDs now name other messages: move nothing
+            log.warning("UIDVALIDITY of %s changed; messages will be fetched again", self.account.folder)
+            return
+        try:
+            self._move(client, uids)
+        except IMAPClientError as error:
+            if "EXPUNGEISSUED" not in str(error) and "no longer exist" not in str(error):
+                raise
+            remaining = sorted(set(uids) & set(client.search(["NOT", "DELETED"])))
+            if remaining:
+                self._move(client, remaining)
+
+    def _move(self, client: IMAPClient, uids: list[int]) -> None:
         if client.has_capability("MOVE"):
             client.move(uids, self.account.done_folder)
             return
@@ -94,10 +110,18 @@ def fetch_new(session: Session, inbox: Inbox, clock: Callable[[], datetime], lim
     """
     handled: list[int] = []
     for uid, raw in inbox.fetch(limit):
-        inbound.store_raw(
-            session, raw, mailbox=inbox.mailbox, uidvalidity=inbox.uidvalidity, uid=uid, now=clock()
-        )
-        session.commit()
+        try:
+            inbound.store_raw(
+                session,
+                raw,
+                mailbox=inbox.mailbox,
+                uidvalidity=inbox.fetched_uidvalidity,
+                uid=uid,
+                now=clock(),
+            )
+            session.commit()
+        except IntegrityError:  # another mailgate stored this copy between our look and our insert
+            session.rollback()
         handled.append(uid)
     inbox.archive(handled)
     return len(handled)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import email.utils
+import hashlib
+import hmac
 from datetime import datetime, timedelta, timezone
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -24,9 +27,7 @@ _TEMPLATES = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
     keep_trailing_newline=True,
 )
-# Answers to a message a person sent (RFC 3834 "auto-replied"); the rest we generate ourselves.
 VIETNAM = timezone(timedelta(hours=7), "ICT")
-_ANSWERS = {"confirm", "already_member", "goodbye"}
 
 
 def render(delivery: Delivery, session: Session, site: Site) -> EmailMessage:
@@ -43,9 +44,10 @@ def render(delivery: Delivery, session: Session, site: Site) -> EmailMessage:
     if delivery.in_reply_to:
         message["In-Reply-To"] = delivery.in_reply_to
         message["References"] = delivery.in_reply_to
-    if delivery.template == "confirm":
+    if delivery.secret:
         message["Reply-To"] = f"xacnhan+{delivery.secret}@{site.domain}"
-    message["Auto-Submitted"] = "auto-replied" if delivery.template in _ANSWERS else "auto-generated"
+    # RFC 3834: an answer to a message a person sent is auto-replied; anything else we generate is not.
+    message["Auto-Submitted"] = "auto-replied" if delivery.in_reply_to else "auto-generated"
     message[LOOP_HEADER] = site.noreply
     if group is not None:
         _list_headers(message, site, group, context.get("unsubscribe_url"))
@@ -54,8 +56,13 @@ def render(delivery: Delivery, session: Session, site: Site) -> EmailMessage:
 
 
 def envelope_sender(delivery: Delivery, site: Site) -> str:
-    """VERP: a bounce names the delivery it is about."""
-    return f"bounces+{delivery.id}@{site.domain}"
+    """VERP: a bounce names the delivery it is about, with a MAC so nobody can fake a bounce for another."""
+    return f"bounces+{bounce_key(delivery.id, site.secret_key)}@{site.domain}"
+
+
+def bounce_key(delivery_id: int, secret_key: str) -> str:
+    mac = hmac.new(secret_key.encode(), f"bounce:{delivery_id}".encode(), hashlib.sha256).digest()[:10]
+    return f"{delivery_id}-{base64.b32encode(mac).decode().lower()}"
 
 
 def _membership(session: Session, delivery: Delivery) -> Membership | None:
@@ -105,8 +112,9 @@ def _list_headers(message: EmailMessage, site: Site, group: Group, unsubscribe_u
     message["List-Id"] = f"{group.name_vi} <{group.slug}.{site.domain}>"
     message["List-Archive"] = f"<{site.url(links.group_path(group.slug))}>"
     leave = f"<mailto:{group.leave_address(site.domain)}>"
-    if unsubscribe_url:
-        message["List-Unsubscribe"] = f"<{unsubscribe_url}>, {leave}"
-        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    else:
+    if not unsubscribe_url:
         message["List-Unsubscribe"] = leave
+        return
+    message["List-Unsubscribe"] = f"<{unsubscribe_url}>, {leave}"
+    if unsubscribe_url.startswith("https://"):  # RFC 8058 one-click is defined for HTTPS links only
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"

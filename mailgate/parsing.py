@@ -19,6 +19,7 @@ from email.message import Message
 
 _PARSER = email.parser.BytesParser(policy=email.policy.compat32)
 _MSGID = re.compile(r"<[^<>\s]+>")
+_ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
 
 
 class Unreadable(Exception):
@@ -36,41 +37,76 @@ class ParsedMail:
     references: tuple[str, ...]
 
     def header(self, name: str) -> str:
-        return decode_header(self.message.get(name, ""))
-
-    def headers(self, name: str) -> list[str]:
-        return [decode_header(value) for value in self.message.get_all(name, [])]
+        return decode_header(raw_header(self.message, name))
 
 
 def parse(raw: bytes) -> ParsedMail:
     if not raw.strip():
         raise Unreadable("thư rỗng (empty message)")
-    message = _PARSER.parsebytes(raw)
+    try:
+        message = _PARSER.parsebytes(raw)
+    except RecursionError as error:  # thousands of nested parts: an attack or a broken generator
+        raise Unreadable("cấu trúc MIME lồng quá sâu (MIME nesting too deep)") from error
     if not message.keys():
         raise Unreadable("không có phần đầu thư (no headers)")
-    name, address = email.utils.parseaddr(decode_header(message.get("From", "")))
+    name, address = read_from(raw_header(message, "From"))
     return ParsedMail(
         message=message,
-        sender=address.strip().lower() or None if "@" in address else None,
-        sender_name=name.strip(),
-        subject=decode_header(message.get("Subject", "")),
+        sender=address,
+        sender_name=name,
+        subject=decode_header(raw_header(message, "Subject")),
         message_id=first_message_id(message.get("Message-ID", "")),
         in_reply_to=first_message_id(message.get("In-Reply-To", "")),
         references=tuple(_MSGID.findall(str(message.get("References", "")))),
     )
 
 
+def read_from(value: str) -> tuple[str, str | None]:
+    """(display name, lower-cased address) of a From header.
+
+    The address is read with every encoded word masked, and only the display name is decoded:
+    decoding first would let an encoded word such as =?utf-8?q?Foo_<victim@x>?= pose as the address.
+    """
+    masked = _ENCODED_WORD.sub(lambda word: "x" * len(word.group(0)), value)
+    _, address = email.utils.parseaddr(masked)
+    if "@" not in address:
+        return "", None
+    cut = masked.find("<")
+    name = value[:cut] if cut >= 0 else email.utils.parseaddr(value)[0]
+    return decode_header(name).strip().strip('"').strip(), address.strip().lower()
+
+
 def decode_header(value: object) -> str:
-    """An RFC 2047 header as text; unknown charsets fall back to UTF-8 with replacement, never raise."""
-    if isinstance(value, email.header.Header):
-        value = str(value)
-    text = str(value)
+    """An RFC 2047 header as text; unknown charsets fall back to UTF-8 with replacement, never raise.
+
+    Raw 8-bit headers (RFC 6532, or old clients) reach us as surrogate escapes: read as UTF-8,
+    or windows-1252 when they are not UTF-8.
+    """
+    text = _unescape(value.encode() if isinstance(value, email.header.Header) else str(value))
     try:
         parts = email.header.decode_header(text)
     except email.errors.HeaderParseError:
         parts = [(text, None)]
     decoded = "".join(_decode_part(chunk, charset) for chunk, charset in parts)
     return unicodedata.normalize("NFC", " ".join(decoded.split()))
+
+
+def raw_header(message: Message, name: str) -> str:
+    """The first `name` header as written, 8-bit bytes read as UTF-8 (compat32's get() wraps them in a
+    Header whose text loses them)."""
+    wanted = name.lower()
+    value = next((str(v) for k, v in message.raw_items() if k.lower() == wanted), "")
+    return _unescape(value)
+
+
+def _unescape(text: str) -> str:
+    if text.isascii() or not any("\udc80" <= char <= "\udcff" for char in text):
+        return text
+    raw = text.encode("utf-8", "surrogateescape")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("windows-1252", "replace")
 
 
 def _decode_part(chunk: bytes | str, charset: str | None) -> str:

@@ -84,6 +84,9 @@ def parse_message(ctx: Context) -> None:
 
 
 def drop_automatic(ctx: Context) -> None:
+    """Robots, loops and lists are never answered; bounces to bounces+ are kept for the bounce step."""
+    if route_kind(ctx) == RouteKind.BOUNCE:
+        return
     reason = why_not_answer(ctx.parsed, ctx.settings.site.domain)
     if reason:
         raise Discard(reason)

@@ -6,15 +6,15 @@ import re
 
 from mailgate.pipeline import Context, Discard, Hold, Reject, route_kind
 from mailgate.routing import RouteKind
-from models.errors import NotAMember, TokenExpired, TokenInvalid, TokenUsed, UnknownGroup
+from models.errors import InvalidAddress, NotAMember, TokenExpired, TokenInvalid, TokenUsed, UnknownGroup
 from models.groups import MembershipSource
 from models.services.memberships import (
     JoinResult,
     JoinRules,
-    confirm_membership,
+    confirm_request,
     find_by_registration,
     find_group,
-    leave_group,
+    request_leave,
     request_membership,
 )
 
@@ -55,14 +55,15 @@ def join(ctx: Context, local: str) -> None:
 
 def confirm(ctx: Context, token: str) -> None:
     try:
-        membership = confirm_membership(ctx.session, token, rules=rules(ctx), now=ctx.now)
+        confirmation = confirm_request(ctx.session, token, rules=rules(ctx), now=ctx.now)
     except TokenExpired as error:
         raise Reject("token_expired", "mã xác nhận đã hết hạn (token expired)") from error
     except TokenUsed as error:
         raise Reject("token_used", "mã xác nhận đã được dùng (token already used)") from error
     except TokenInvalid as error:
         raise Reject("token_unknown", "mã xác nhận không đúng (unknown token)") from error
-    ctx.result = f"confirmed: {membership.group.slug}"
+    action = "joined" if confirmation.joined else "left"
+    ctx.result = f"{action}: {confirmation.membership.group.slug}"
 
 
 def confirm_from_subject(ctx: Context, _: str) -> None:
@@ -76,11 +77,10 @@ def confirm_from_subject(ctx: Context, _: str) -> None:
 def leave(ctx: Context, local: str) -> None:
     try:
         group = find_group(ctx.session, local)
-        leave_group(
+        result = request_leave(
             ctx.session,
             group,
             ctx.parsed.sender or "",
-            via="email",
             rules=rules(ctx),
             now=ctx.now,
             in_reply_to=ctx.parsed.message_id,
@@ -89,7 +89,9 @@ def leave(ctx: Context, local: str) -> None:
         raise Reject("unknown_group", f"không có nhóm '{local}' (no such group)") from error
     except NotAMember as error:
         raise Reject("not_member", f"{ctx.parsed.sender} không phải thành viên nhóm {local}") from error
-    ctx.result = f"left: {group.slug}"
+    if result == JoinResult.LIMITED:
+        raise Discard(f"đã gửi đủ {ctx.settings.confirmations_per_day} thư trong ngày (daily limit)")
+    ctx.result = f"leave {result}: {group.slug}"
 
 
 def not_yet(ctx: Context, _: str) -> None:
@@ -109,4 +111,9 @@ HANDLERS = {
 
 def handle(ctx: Context) -> None:
     assert ctx.route is not None
-    HANDLERS[route_kind(ctx)](ctx, ctx.route.value)
+    try:
+        HANDLERS[route_kind(ctx)](ctx, ctx.route.value)
+    except InvalidAddress as error:
+        raise Discard(
+            f"địa chỉ người gửi không dùng được: {ctx.parsed.sender} (unusable sender address)"
+        ) from error

@@ -34,7 +34,6 @@ def answer_rejection(ctx: Context, rejection: Reject) -> Delivery | None:
         now=ctx.now,
         params={
             "reason": rejection.reason,
-            "subject": ctx.parsed.subject[:200],
             "address": ctx.row.recipient or "",
         },
         in_reply_to=ctx.parsed.message_id,

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from mailgate.letters import envelope_sender, render
 from mailgate.settings import MailSettings
-from mailgate.transport import PermanentFailure, TemporaryFailure, Transport
+from mailgate.transport import ConnectionLost, PermanentFailure, TemporaryFailure, Transport
 from models.services import outbox
 
 log = logging.getLogger(__name__)
@@ -30,29 +30,43 @@ class SendCounts:
 
 
 def retry_policy(settings: MailSettings) -> outbox.RetryPolicy:
-    return outbox.RetryPolicy(max_attempts=settings.max_attempts, lease=settings.lease)
+    return outbox.RetryPolicy(max_age=settings.max_age, lease=settings.lease)
 
 
 def send_pending(
     session: Session, settings: MailSettings, transport: Transport, clock: Callable[[], datetime]
 ) -> SendCounts:
-    """Send one batch of due email deliveries."""
+    """Send one batch of due email deliveries; each row's outcome is committed right after its attempt."""
     policy = retry_policy(settings)
     batch = outbox.claim_batch(session, "email", clock(), policy, settings.send_batch)
     session.commit()
     counts = SendCounts()
-    for delivery in batch:
-        data = render(delivery, session, settings.site).as_bytes(policy=email.policy.SMTP)
+    for index, delivery in enumerate(batch):
+        if not outbox.renew_claim(session, delivery, clock()):
+            session.rollback()
+            continue
+        session.commit()
         try:
+            data = render(delivery, session, settings.site).as_bytes(policy=email.policy.SMTP)
             answer = transport.send(envelope_sender(delivery, settings.site), delivery.recipient, data)
+        except ConnectionLost as lost:  # this row and the rest wait for the server, uncounted
+            outbox.release(session, batch[index:], str(lost), clock(), policy)
+            session.commit()
+            counts.deferred += len(batch) - index
+            break
         except TemporaryFailure as failure:
-            outbox.mark_failed(delivery, str(failure), clock(), policy, permanent=False)
-            counts.deferred += 1
+            counts.deferred += outbox.mark_failed(
+                session, delivery, str(failure), clock(), policy, permanent=False
+            )
         except PermanentFailure as failure:
-            outbox.mark_failed(delivery, str(failure), clock(), policy, permanent=True)
-            counts.failed += 1
+            counts.failed += outbox.mark_failed(
+                session, delivery, str(failure), clock(), policy, permanent=True
+            )
+        except Exception as error:  # a row we cannot render or send must not stop the rows behind it
+            log.exception("delivery #%s failed", delivery.id)
+            answer = f"lỗi khi soạn hoặc gửi thư: {error!r}"[:2000]
+            counts.failed += outbox.mark_failed(session, delivery, answer, clock(), policy, permanent=True)
         else:
-            outbox.mark_sent(delivery, answer, clock())
-            counts.sent += 1
+            counts.sent += outbox.mark_sent(session, delivery, answer, clock())
         session.commit()
     return counts

@@ -18,8 +18,6 @@ class ImapAccount:
     ssl: bool = True
     folder: str = "INBOX"
     done_folder: str = "nhomthu-da-xu-ly"  # handled messages are moved here, after the database commit
-    idle_seconds: int = 300
-    poll_seconds: int = 30
     timeout: float = 60.0
 
 
@@ -43,5 +41,5 @@ class MailSettings:
     confirmations_per_day: int = 3
     confirmation_ttl: timedelta = timedelta(days=7)
     send_batch: int = 50
-    max_attempts: int = 8
+    max_age: timedelta = timedelta(days=3)  # a message still refused after this is given up
     lease: timedelta = timedelta(minutes=5)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import mailbox
 import smtplib
 import ssl
@@ -11,11 +10,13 @@ from typing import Protocol
 
 from mailgate.settings import SmtpServer
 
-log = logging.getLogger(__name__)
-
 
 class TemporaryFailure(Exception):
     """4xx or no connection: try again later."""
+
+
+class ConnectionLost(TemporaryFailure):
+    """No usable connection to the server: nothing is wrong with the message or its recipient."""
 
 
 class PermanentFailure(Exception):
@@ -41,13 +42,14 @@ class SmtpTransport:
             return self._transaction(self._connect(), sender, recipient, data)
         except smtplib.SMTPResponseException as error:
             answer = f"{error.smtp_code} {_text(error.smtp_error)}"
-            if error.smtp_code == 421 or error.smtp_code < 400:
+            if error.smtp_code == 421 or error.smtp_code < 400:  # the server is closing the channel
                 self.close()
+                raise ConnectionLost(answer) from error
             self._reset()
             raise (TemporaryFailure if error.smtp_code < 500 else PermanentFailure)(answer) from error
         except (OSError, smtplib.SMTPException) as error:
             self.close()
-            raise TemporaryFailure(f"không kết nối được máy chủ thư: {error!r}") from error
+            raise ConnectionLost(f"không kết nối được máy chủ thư: {error!r}") from error
 
     def _transaction(self, connection: smtplib.SMTP, sender: str, recipient: str, data: bytes) -> str:
         for code, reply in (connection.mail(sender), connection.rcpt(recipient)):

@@ -51,6 +51,9 @@ class InboundMessage(db.Model):  # type: ignore[name-defined]
     step: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str | None] = mapped_column(Text)
     processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Tries that ended in a passing database error (lock, deadlock, a race on a unique key): retried,
+    # and quarantined only after several.
+    attempts: Mapped[int] = mapped_column(default=0)
 
 
 class DeliveryState(StrEnum):

@@ -16,6 +16,7 @@ from models.people import Person
 
 class TokenPurpose(StrEnum):
     CONFIRM_MEMBERSHIP = "confirm"
+    CONFIRM_LEAVE = "leave"
     SIGN_IN = "sign_in"
     LINK_CHAT = "link_chat"
 

@@ -27,6 +27,7 @@ from wiring.processes import build_gate
 
 DOMAIN = "nhomthu.test"
 SECRET = "test-secret-key-0123456789"
+BASE_URL = "https://nhomthu.test"
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
 
@@ -36,7 +37,7 @@ def environment(database_url: str, data_dir: Path, **overrides: str) -> dict[str
         "DATA_DIR": str(data_dir),
         "MAIL_DOMAIN": DOMAIN,
         "SECRET_KEY": SECRET,
-        "BASE_URL": "http://127.0.0.1:5000",
+        "BASE_URL": BASE_URL,
         "LOG_LEVEL": "WARNING",
         **overrides,
     }

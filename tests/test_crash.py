@@ -75,3 +75,30 @@ def test_sigkill_mid_batch_loses_nothing_and_repeats_nothing(
     repeats = sum(n - 1 for n in copies.values())
     assert repeats <= 2, f"only the message in flight at each of the two kills may go twice, not {repeats}"
     probe.dispose()
+
+
+def test_two_mailgates_at_once_handle_each_message_once(
+    app: Flask, imap: Dovecot, smtp: SmtpServer, mail_env: dict[str, str], database_url: str, tmp_path: Path
+) -> None:
+    count = 120
+    with imap.client() as client:
+        for n in range(count):
+            client.append("INBOX", make_mail(f"gv{n:03d}@truong.edu.vn", ours("dangky-THPT")))
+    env = environment(database_url, tmp_path, **mail_env, LOG_LEVEL="ERROR")
+    gates = [start_mailgate(env, "--drain") for _ in range(2)]
+    assert [gate.wait(timeout=120) for gate in gates] == [0, 0]
+    assert start_mailgate(env, "--drain").wait(timeout=120) == 0  # whatever a race left for later
+
+    probe = sa.create_engine(database_url)
+    with probe.connect() as connection:
+        rows = connection.execute(
+            sa.text("SELECT outcome, count(*) FROM inbound_message GROUP BY outcome")
+        ).all()
+        confirmations = connection.execute(
+            sa.text("SELECT count(*) FROM delivery WHERE state = 'sent'")
+        ).scalar()
+    probe.dispose()
+    assert dict(rows) == {"processed": count}
+    assert confirmations == count
+    copies = collections.Counter(str(r.message["Message-ID"]) for r in smtp.received)
+    assert len(copies) == count and max(copies.values()) == 1

@@ -12,7 +12,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from mailgate.gate import Gate
-from models import InboundMessage, Membership, db, utcnow
+from models import Delivery, InboundMessage, Membership, Person, db, utcnow
 from models.groups import MembershipState
 from tests.factories import address, make_mail, ours, reply_to
 from tests.servers.dovecot import Dovecot
@@ -40,7 +40,7 @@ def test_mail_to_dangky_then_reply_makes_an_active_member(imap, smtp, gate):
     assert confirmation["From"].addresses[0].addr_spec == ours("noreply")
     assert re.fullmatch(r"xacnhan\+[a-z2-7]{24}@nhomthu\.test", str(confirmation["Reply-To"]))
     assert "Trường THPT" in confirmation["Subject"]
-    assert "http://127.0.0.1:5000/xac-nhan/" in confirmation.get_body(("plain",)).get_content()
+    assert "https://nhomthu.test/xac-nhan/" in confirmation.get_body(("plain",)).get_content()
     assert membership_state(TEACHER) == MembershipState.PENDING
 
     imap.append(reply_to(confirmation, TEACHER))
@@ -51,7 +51,7 @@ def test_mail_to_dangky_then_reply_makes_an_active_member(imap, smtp, gate):
     assert "Chào mừng" in welcome["Subject"]
     assert ours("huydangky-thpt") in welcome.get_body(("plain",)).get_content()
     assert welcome["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    assert "http://127.0.0.1:5000/huy-dang-ky/" in welcome["List-Unsubscribe"]
+    assert "https://nhomthu.test/huy-dang-ky/" in welcome["List-Unsubscribe"]
     assert imap.uids("INBOX") == []
     assert len(imap.uids("nhomthu-da-xu-ly")) == 2
 
@@ -97,10 +97,16 @@ def test_pending_confirmation_expires_after_seven_days(imap, smtp, gate):
     assert "hết hạn" in smtp.to(TEACHER)[-1]["Subject"]
 
 
-def test_huydangky_ends_the_membership_with_a_confirmation(imap, smtp, gate):
+def test_huydangky_then_reply_ends_the_membership(imap, smtp, gate):
     imap.append(reply_to(join(imap, smtp, gate), TEACHER))
     gate.drain()
     imap.append(make_mail(TEACHER, ours("huydangky-thpt"), subject="Hủy"))
+    gate.drain()
+    question = smtp.to(TEACHER)[-1]
+    assert "Xác nhận rời nhóm" in question["Subject"]
+    assert membership_state(TEACHER) == MembershipState.ACTIVE, "a forged From must not remove anyone"
+
+    imap.append(reply_to(question, TEACHER))
     gate.drain()
     assert membership_state(TEACHER) == MembershipState.LEFT
     goodbye = smtp.to(TEACHER)[-1]
@@ -125,3 +131,55 @@ def test_leaving_a_group_one_is_not_in_is_answered_once(imap, smtp, gate):
     gate.drain()
     assert len(smtp.to(TEACHER)) == 1
     assert "không có trong nhóm" in smtp.to(TEACHER)[0]["Subject"]
+
+
+def test_member_who_leaves_before_the_mail_goes_out_still_gets_an_answer(imap, smtp, gate):
+    """The welcome is rendered after the membership ended: no unsubscribe link, and no crash."""
+    imap.append(reply_to(join(imap, smtp, gate), TEACHER))
+    gate.run_once()  # confirmed; the welcome is queued (and sent in the same iteration)
+    imap.append(make_mail(TEACHER, ours("dangky-THPT")))
+    imap.append(make_mail(TEACHER, ours("huydangky-thpt")))
+    gate.drain()
+    imap.append(reply_to(smtp.to(TEACHER)[-1], TEACHER))
+    gate.drain()
+    assert membership_state(TEACHER) == MembershipState.LEFT
+    assert {d.state for d in db.session.scalars(select(Delivery))} == {"sent"}
+
+
+def test_forged_from_in_an_encoded_word_cannot_pose_as_the_sender(imap, smtp, gate):
+    forged = b"From: =?utf-8?q?Foo_<victim@truong.edu.vn>?= <attacker@evil.test>"
+    imap.append(
+        make_mail("attacker@evil.test", ours("dangky-THPT")).replace(b"From: attacker@evil.test", forged)
+    )
+    gate.drain()
+    assert smtp.to("victim@truong.edu.vn") == []
+    assert len(smtp.to("attacker@evil.test")) == 1
+
+
+def test_vietnamese_name_in_a_raw_utf8_header_is_kept(imap, smtp, gate):
+    raw = make_mail(TEACHER, ours("dangky-THPT")).replace(
+        f"From: {TEACHER}".encode(), f"From: Nguyễn Thị Hoa <{TEACHER}>".encode()
+    )
+    imap.append(raw)
+    gate.drain()
+    assert db.session.scalar(select(Person)).name == "Nguyễn Thị Hoa"
+
+
+def test_internationalised_sender_address_is_ignored_not_crashed(imap, smtp, gate):
+    raw = make_mail(TEACHER, ours("dangky-THPT")).replace(
+        f"From: {TEACHER}".encode(), "From: <người@truong.edu.vn>".encode()
+    )
+    imap.append(raw)
+    gate.drain()
+    [row] = db.session.scalars(select(InboundMessage))
+    assert (row.outcome, smtp.received) == ("ignored", [])
+    assert "địa chỉ người gửi" in row.reason
+
+
+def test_posts_replies_and_bounces_are_kept_for_later_steps(imap, smtp, gate):
+    for local in ("thpt", "traloi+abc", "bounces+12-xyz"):
+        imap.append(make_mail(TEACHER, ours(local), Auto_Submitted="auto-replied"))
+    gate.drain()
+    held = {row.recipient: row.outcome for row in db.session.scalars(select(InboundMessage))}
+    assert held[ours("bounces+12-xyz")] == "held"
+    assert smtp.received == []

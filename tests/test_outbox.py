@@ -67,9 +67,28 @@ def test_unreachable_server_leaves_the_outbox_waiting(imap, smtp, gate):
     request_confirmations(imap, 2)
     gate.transport.server = replace(gate.transport.server, port=free_port())
     gate.drain()
-    assert all(d.state == DeliveryState.PENDING and d.attempts == 1 for d in deliveries())
+    assert all(d.state == DeliveryState.PENDING and d.attempts == 0 for d in deliveries()), (
+        "not the rows' fault"
+    )
     assert "không kết nối được" in deliveries()[0].last_answer
     gate.transport.server = replace(gate.transport.server, port=smtp.port)
     replace(gate, clock=lambda: utcnow() + timedelta(minutes=2)).drain()
     assert all(d.state == DeliveryState.SENT for d in deliveries())
     assert len(smtp.received) == 2
+
+
+def test_refused_for_days_the_message_is_given_up(imap, smtp, gate):
+    request_confirmations(imap, 1)
+    smtp.fail_next("451 4.3.0 Try again later", "451 4.3.0 Try again later")
+    gate.drain()
+    replace(gate, clock=lambda: utcnow() + timedelta(days=4)).drain()
+    [delivery] = deliveries()
+    assert delivery.state == DeliveryState.FAILED and delivery.secret is None
+
+
+def test_envelope_sender_names_the_delivery_unforgeably(imap, smtp, gate):
+    request_confirmations(imap, 1)
+    gate.drain()
+    [delivery] = deliveries()
+    sender = smtp.received[0].sender
+    assert sender.startswith(f"bounces+{delivery.id}-") and len(sender.split("+")[1].split("@")[0]) > 10

@@ -9,7 +9,13 @@ from sqlalchemy import select
 
 from models import Delivery, InboundMessage, Membership, db, utcnow
 from models.groups import MembershipSource, MembershipState
-from models.services.memberships import JoinRules, find_group, request_membership, unsubscribe_key
+from models.services.memberships import (
+    JoinRules,
+    find_group,
+    request_leave,
+    request_membership,
+    unsubscribe_key,
+)
 from tests.conftest import DOMAIN, SECRET
 from tests.factories import address
 from wiring.processes import build_gate
@@ -124,6 +130,27 @@ def test_test_mailbox_shows_the_whole_flow_without_a_mail_server(make_app):
     page = client.get("/quan-tri/hop-thu-thu-nghiem/").get_data(as_text=True)
     assert "Xác nhận đăng ký nhóm thư Trường THPT" in page
     assert "recipient=xacnhan%2B" in page, "the Reply button answers to the confirmation address"
+
+
+def test_confirmation_link_to_leave_asks_then_leaves(client):
+    membership = active()
+    answer = request_leave(db.session, membership.group, membership.person.email, rules=RULES, now=utcnow())
+    db.session.commit()
+    token = db.session.scalar(select(Delivery).where(Delivery.template == "confirm_leave")).secret
+    page = client.get(f"/xac-nhan/{token}").get_data(as_text=True)
+    assert answer == "confirmation_sent" and "Xác nhận rời nhóm" in page
+    assert client.post(f"/xac-nhan/{token}", data={"csrf_token": csrf_token(page)}).status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Membership, membership.id).state == MembershipState.LEFT
+
+
+def test_absurd_unsubscribe_key_is_a_clean_404(client):
+    assert (
+        client.post(
+            "/huy-dang-ky/99999999999999999999999-x", data={"List-Unsubscribe": "One-Click"}
+        ).status_code
+        == 404
+    )
 
 
 def test_test_mailbox_is_absent_when_a_mail_server_is_configured(app):

@@ -78,6 +78,12 @@ def load_settings(values: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(
             "MAIL_DOMAIN: bắt buộc khi đã cấu hình IMAP_HOST hoặc SMTP_HOST (required with a mail server)"
         )
+    if bool(mail.imap) != bool(mail.smtp):  # half a mail server would answer into the local folder
+        missing = "SMTP_HOST" if mail.imap else "IMAP_HOST"
+        raise ConfigError(
+            f"{missing}: cần cả IMAP_HOST và SMTP_HOST, hoặc không đặt cả hai (both or neither)"
+        )
+    # The test mailbox lets anyone read every link and write mail as anyone: only with no mail server at all.
     local_folder = mail.folder if mail.smtp is None else None
     web = WebSettings(
         site=site,

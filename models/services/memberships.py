@@ -143,17 +143,28 @@ def _membership(
     return membership
 
 
-def confirm_membership(session: Session, token: str, *, rules: JoinRules, now: datetime) -> Membership:
-    """Redeem a confirmation token: the membership becomes active and the member is welcomed."""
-    row = redeem_token(session, token, TokenPurpose.CONFIRM_MEMBERSHIP, now)
+@dataclass(frozen=True)
+class Confirmation:
+    membership: Membership
+    joined: bool  # True: the membership became active; False: it ended
+
+
+def confirm_request(session: Session, token: str, *, rules: JoinRules, now: datetime) -> Confirmation:
+    """Redeem a confirmation token, whether it confirms joining or leaving."""
+    row = redeem_token(session, token, now, TokenPurpose.CONFIRM_MEMBERSHIP, TokenPurpose.CONFIRM_LEAVE)
     membership = row.membership
     if membership is None:
         raise TokenInvalid(token)
+    if row.purpose == TokenPurpose.CONFIRM_LEAVE:
+        if membership.state != MembershipState.ACTIVE:
+            raise TokenUsed(token)
+        end_membership(session, membership, via=str(membership.source), rules=rules, now=now)
+        return Confirmation(membership, joined=False)
     if membership.state == MembershipState.ACTIVE:
         raise TokenUsed(token)
     activate(session, membership, now, actor=f"{membership.source}:{membership.person.email}")
     _notify(session, membership, "welcome", rules, now)
-    return membership
+    return Confirmation(membership, joined=True)
 
 
 def activate(session: Session, membership: Membership, now: datetime, *, actor: str) -> None:
@@ -164,17 +175,19 @@ def activate(session: Session, membership: Membership, now: datetime, *, actor: 
     audit.record(session, actor, "membership.confirm", membership, group=membership.group.slug)
 
 
-def leave_group(
+def request_leave(
     session: Session,
     group: Group,
     address: str,
     *,
-    via: str,
     rules: JoinRules,
     now: datetime,
     in_reply_to: str | None = None,
-) -> Membership:
-    """End an active or pending membership and tell the person how to come back."""
+) -> JoinResult:
+    """Ask a member to confirm leaving by reply: a forged From must not remove anyone from a group.
+
+    (The one-click link in every group mail leaves at once: only the recipient has it.)
+    """
     person = find_person(session, address)
     membership = (
         None
@@ -185,8 +198,36 @@ def leave_group(
     )
     if membership is None or membership.state not in (MembershipState.ACTIVE, MembershipState.PENDING):
         raise NotAMember(address)
-    end_membership(session, membership, via=via, rules=rules, now=now, in_reply_to=in_reply_to)
-    return membership
+    if membership.state == MembershipState.PENDING:  # nothing was ever sent to it: just drop the request
+        membership.state = MembershipState.LEFT
+        membership.left_at = now
+        return JoinResult.CONFIRMATION_SENT
+    since = now - timedelta(days=1)
+    if (
+        outbox.count_recent(session, membership.person.email, "confirm_leave", since)
+        >= rules.confirmations_per_day
+    ):
+        return JoinResult.LIMITED
+    token = issue_token(
+        session, TokenPurpose.CONFIRM_LEAVE, now, rules.confirmation_ttl, person=person, membership=membership
+    )
+    outbox.enqueue(
+        session,
+        key=f"confirm_leave:{membership.id}:{secrets.token_hex(4)}",
+        recipient=membership.person.email,
+        person=person,
+        template="confirm_leave",
+        domain=rules.domain,
+        now=now,
+        params={
+            "group": group.slug,
+            "membership": membership.id,
+            "expires_at": (now + rules.confirmation_ttl).isoformat(),
+        },
+        secret=token,
+        in_reply_to=in_reply_to,
+    )
+    return JoinResult.CONFIRMATION_SENT
 
 
 def end_membership(
@@ -241,7 +282,7 @@ def unsubscribe_key(membership: Membership, secret_key: str) -> str:
 
 def find_by_unsubscribe_key(session: Session, key: str, secret_key: str) -> Membership:
     number, _, mac = key.partition("-")
-    membership = session.get(Membership, int(number)) if number.isdigit() else None
+    membership = session.get(Membership, int(number)) if number.isdigit() and len(number) < 18 else None
     if membership is None or not hmac.compare_digest(mac.lower(), _mac(membership, secret_key)):
         raise TokenInvalid(key)
     if membership.state != MembershipState.ACTIVE:

@@ -21,13 +21,15 @@ from models.people import Person
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    max_attempts: int = 8
+    """Like an MTA's queue: temporary refusals are retried with backoff until the message is too old."""
+
+    max_age: timedelta = timedelta(days=3)
     first_delay: timedelta = timedelta(minutes=1)
     lease: timedelta = timedelta(minutes=5)
 
     def delay(self, attempts: int) -> timedelta:
-        """1, 2, 4, 8 … minutes, capped at six hours."""
-        return min(self.first_delay * (2 ** max(attempts - 1, 0)), timedelta(hours=6))
+        """1, 2, 4, 8 … minutes, capped at an hour."""
+        return min(self.first_delay * (2 ** max(attempts - 1, 0)), timedelta(hours=1))
 
 
 def new_message_id(domain: str) -> str:
@@ -110,28 +112,78 @@ def claim_batch(
         .values(state=DeliveryState.SENDING, claim=claim, claimed_at=now)
         .execution_options(synchronize_session=False)
     )
-    return list(session.scalars(select(Delivery).where(Delivery.claim == claim).order_by(Delivery.id)))
+    claimed = select(Delivery).where(Delivery.claim == claim).order_by(Delivery.id)
+    return list(session.scalars(claimed.execution_options(populate_existing=True)))
 
 
-def mark_sent(delivery: Delivery, answer: str, now: datetime) -> None:
-    delivery.state = DeliveryState.SENT
-    delivery.attempts += 1
-    delivery.last_answer = answer
-    delivery.sent_at = now
-    delivery.secret = None
-    delivery.claim = None
+def renew_claim(session: Session, delivery: Delivery, now: datetime) -> bool:
+    """Renew the lease just before delivering; False when another process has taken the row over."""
+    return _ours(session, delivery, claimed_at=now)
+
+
+def mark_sent(session: Session, delivery: Delivery, answer: str, now: datetime) -> bool:
+    return _ours(
+        session,
+        delivery,
+        state=DeliveryState.SENT,
+        attempts=Delivery.attempts + 1,
+        last_answer=answer,
+        sent_at=now,
+        secret=None,
+        claim=None,
+    )
 
 
 def mark_failed(
-    delivery: Delivery, answer: str, now: datetime, policy: RetryPolicy, *, permanent: bool
+    session: Session, delivery: Delivery, answer: str, now: datetime, policy: RetryPolicy, *, permanent: bool
+) -> bool:
+    """A permanent refusal settles the row; a temporary one is tried again later, until it is too old."""
+    if permanent or now - delivery.created_at >= policy.max_age:
+        return _ours(
+            session,
+            delivery,
+            state=DeliveryState.FAILED,
+            attempts=Delivery.attempts + 1,
+            last_answer=answer,
+            secret=None,
+            claim=None,
+        )
+    return _ours(
+        session,
+        delivery,
+        state=DeliveryState.PENDING,
+        attempts=Delivery.attempts + 1,
+        last_answer=answer,
+        claim=None,
+        next_attempt_at=now + policy.delay(delivery.attempts + 1),
+    )
+
+
+def release(
+    session: Session, deliveries: list[Delivery], answer: str, now: datetime, policy: RetryPolicy
 ) -> None:
-    """A permanent refusal settles the row; a temporary one is tried again later, with backoff."""
-    delivery.attempts += 1
-    delivery.last_answer = answer
-    delivery.claim = None
-    if permanent or delivery.attempts >= policy.max_attempts:
-        delivery.state = DeliveryState.FAILED
-        delivery.secret = None
-    else:
-        delivery.state = DeliveryState.PENDING
-        delivery.next_attempt_at = now + policy.delay(delivery.attempts)
+    """Give rows back unsent, without counting an attempt (the server went away, not the recipient)."""
+    for delivery in deliveries:
+        _ours(
+            session,
+            delivery,
+            state=DeliveryState.PENDING,
+            claim=None,
+            last_answer=answer,
+            next_attempt_at=now + policy.first_delay,
+        )
+
+
+def _ours(session: Session, delivery: Delivery, **values: Any) -> bool:
+    """Update the row only while this process's claim holds."""
+    result = session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id == delivery.id,
+            Delivery.claim == delivery.claim,
+            Delivery.state == DeliveryState.SENDING,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]

@@ -5,7 +5,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from models.errors import TokenExpired, TokenInvalid, TokenUsed
@@ -46,20 +46,27 @@ def issue_token(
     return token
 
 
-def redeem_token(session: Session, token: str, purpose: TokenPurpose, now: datetime) -> Token:
+def redeem_token(session: Session, token: str, now: datetime, *purposes: TokenPurpose) -> Token:
     """Mark the token used and return it; each token works once, before it expires."""
-    row = find_token(session, token, purpose)
-    if row.used_at is not None:
-        raise TokenUsed(token)
-    if row.expires_at <= now:
+    row = find_token(session, token, *purposes)
+    if row.used_at is None and row.expires_at <= now:
         raise TokenExpired(token)
-    row.used_at = now
+    # Conditional, so a reply and a click at the same moment cannot both redeem it (SQLite has no FOR UPDATE).
+    marked = session.execute(
+        update(Token)
+        .where(Token.id == row.id, Token.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if marked.rowcount != 1:  # type: ignore[attr-defined]
+        raise TokenUsed(token)
+    session.refresh(row)
     return row
 
 
-def find_token(session: Session, token: str, purpose: TokenPurpose) -> Token:
+def find_token(session: Session, token: str, *purposes: TokenPurpose) -> Token:
     row = session.scalar(
-        select(Token).where(Token.digest == digest(token), Token.purpose == purpose).with_for_update()
+        select(Token).where(Token.digest == digest(token), Token.purpose.in_(purposes)).with_for_update()
     )
     if row is None:
         raise TokenInvalid(token)

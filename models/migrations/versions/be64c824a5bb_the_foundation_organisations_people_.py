@@ -1,8 +1,8 @@
 """the foundation: organisations, people, groups, memberships, tokens, mail, audit
 
-Revision ID: 6620997ae56c
+Revision ID: be64c824a5bb
 Revises: 
-Create Date: 2026-11-22 20:13:25.496527
+Create Date: 2026-11-22
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import models.base
 
 
 # revision identifiers, used by Alembic.
-revision = '6620997ae56c'
+revision = 'be64c824a5bb'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -49,6 +49,7 @@ def upgrade():
     sa.Column('step', sa.String(length=64), nullable=True),
     sa.Column('reason', sa.Text(), nullable=True),
     sa.Column('processed_at', models.base.UtcDateTime(), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_inbound_message')),
     sa.UniqueConstraint('mailbox', 'uidvalidity', 'uid', name=op.f('uq_inbound_message_mailbox_uidvalidity_uid'))
     )
@@ -155,7 +156,7 @@ def upgrade():
 
     op.create_table('token',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('purpose', sa.Enum('confirm', 'sign_in', 'link_chat', name='tokenpurpose', native_enum=False, create_constraint=True, length=16), nullable=False),
+    sa.Column('purpose', sa.Enum('confirm', 'leave', 'sign_in', 'link_chat', name='tokenpurpose', native_enum=False, create_constraint=True, length=16), nullable=False),
     sa.Column('digest', sa.String(length=64), nullable=False),
     sa.Column('person_id', sa.Integer(), nullable=True),
     sa.Column('membership_id', sa.Integer(), nullable=True),
