@@ -6,7 +6,7 @@ import email.policy
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -41,11 +41,10 @@ def send_pending(
     batch = outbox.claim_batch(session, "email", clock(), policy, settings.send_batch)
     session.commit()
     counts = SendCounts()
+    lease = _Lease(session, (batch[0].claim or "") if batch else "", clock, policy.lease / 3)
     for index, delivery in enumerate(batch):
-        if not outbox.renew_claim(session, delivery, clock()):
-            session.rollback()
+        if delivery.id not in lease.ours():
             continue
-        session.commit()
         try:
             data = render(delivery, session, settings.site).as_bytes(policy=email.policy.SMTP)
             answer = transport.send(envelope_sender(delivery, settings.site), delivery.recipient, data)
@@ -70,3 +69,21 @@ def send_pending(
             counts.sent += outbox.mark_sent(session, delivery, answer, clock())
         session.commit()
     return counts
+
+
+class _Lease:
+    """Keeps a batch's claim alive while it is delivered: renewed (one UPDATE) a few times per lease,
+    so a slow batch is never taken over mid-way and nothing is sent twice."""
+
+    def __init__(self, session: Session, claim: str, clock: Callable[[], datetime], every: timedelta) -> None:
+        self.session, self.claim, self.clock, self.every = session, claim, clock, every
+        self.renewed = clock()
+        self.held: set[int] | None = None
+
+    def ours(self) -> set[int]:
+        now = self.clock()
+        if self.held is None or now - self.renewed >= self.every:
+            self.held = outbox.renew_claims(self.session, self.claim, now)
+            self.session.commit()
+            self.renewed = now
+        return self.held

@@ -116,9 +116,15 @@ def claim_batch(
     return list(session.scalars(claimed.execution_options(populate_existing=True)))
 
 
-def renew_claim(session: Session, delivery: Delivery, now: datetime) -> bool:
-    """Renew the lease just before delivering; False when another process has taken the row over."""
-    return _ours(session, delivery, claimed_at=now)
+def renew_claims(session: Session, claim: str, now: datetime) -> set[int]:
+    """Renew the lease of a batch still being delivered; the ids that are still this claim's."""
+    session.execute(
+        update(Delivery)
+        .where(Delivery.claim == claim, Delivery.state == DeliveryState.SENDING)
+        .values(claimed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return set(session.scalars(select(Delivery.id).where(Delivery.claim == claim)))
 
 
 def mark_sent(session: Session, delivery: Delivery, answer: str, now: datetime) -> bool:
