@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import email.utils
-import hashlib
-import hmac
 from datetime import datetime, timedelta, timezone
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -14,6 +11,7 @@ from typing import Any
 import jinja2
 from sqlalchemy.orm import Session
 
+from mailgate.addresses import bounce_address
 from mailgate.loops import LOOP_HEADER
 from models import links
 from models.groups import Group, Membership, MembershipState
@@ -56,13 +54,8 @@ def render(delivery: Delivery, session: Session, site: Site) -> EmailMessage:
 
 
 def envelope_sender(delivery: Delivery, site: Site) -> str:
-    """VERP: a bounce names the delivery it is about, with a MAC so nobody can fake a bounce for another."""
-    return f"bounces+{bounce_key(delivery.id, site.secret_key)}@{site.domain}"
-
-
-def bounce_key(delivery_id: int, secret_key: str) -> str:
-    mac = hmac.new(secret_key.encode(), f"bounce:{delivery_id}".encode(), hashlib.sha256).digest()[:10]
-    return f"{delivery_id}-{base64.b32encode(mac).decode().lower()}"
+    """VERP: a bounce names the delivery it is about."""
+    return bounce_address(delivery.id, site)
 
 
 def _membership(session: Session, delivery: Delivery) -> Membership | None:

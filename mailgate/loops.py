@@ -1,7 +1,8 @@
 """Mail that must never be answered: auto-replies, bounces, lists, and our own mail coming back.
 
 The registration addresses are an open door; answering any of these would make a mail loop or
-backscatter (RFC 3834 section 2 and 5).
+backscatter (RFC 3834 section 2 and 5). Posts are judged less strictly: a member's message relayed by
+another list (Precedence: list, a foreign List-Id) is still a post, but a vacation reply never is.
 """
 
 from __future__ import annotations
@@ -19,19 +20,43 @@ _AUTOREPLY_HEADERS = ("X-Autoreply", "X-Autorespond", "X-Auto-Reply", "X-Autorep
 def why_not_answer(mail: ParsedMail, domain: str) -> str | None:
     """The reason this message must get no answer, or None when a person may be answered."""
     message = mail.message
-    return _automatic(message) or _bounce(message, mail.sender) or _ours(message, mail.sender, domain)
+    return (
+        _auto_reply(message)
+        or _bulk(message)
+        or _bounce(message, mail.sender)
+        or _ours(message, mail.sender, domain)
+    )
 
 
-def _automatic(message: Message) -> str | None:
+def why_not_post(mail: ParsedMail, domain: str) -> str | None:
+    """The reason this message must not become a post, or None when a person wrote it."""
+    message = mail.message
+    return _auto_reply(message) or _bounce(message, mail.sender) or _ours(message, mail.sender, domain)
+
+
+def kind(mail: ParsedMail, domain: str) -> str:
+    """message, auto_reply or bounce (for `nhomthu mail parse`)."""
+    if _bounce(mail.message, mail.sender):
+        return "bounce"
+    return "auto_reply" if why_not_answer(mail, domain) else "message"
+
+
+def _auto_reply(message: Message) -> str | None:
     auto = str(message.get("Auto-Submitted", "no")).strip().lower()
     if auto and not auto.startswith("no"):
         return f"thư tự động (Auto-Submitted: {auto})"
-    precedence = str(message.get("Precedence", "")).strip().lower()
-    if precedence in ("bulk", "junk", "list", "auto_reply"):
-        return f"thư tự động (Precedence: {precedence})"
+    if str(message.get("Precedence", "")).strip().lower() == "auto_reply":
+        return "thư tự động (Precedence: auto_reply)"
     for header in _AUTOREPLY_HEADERS:
         if message.get(header) is not None:
             return f"thư trả lời tự động ({header})"
+    return None
+
+
+def _bulk(message: Message) -> str | None:
+    precedence = str(message.get("Precedence", "")).strip().lower()
+    if precedence in ("bulk", "junk", "list"):
+        return f"thư hàng loạt (Precedence: {precedence})"
     if message.get("List-Id") is not None:
         return "thư từ một nhóm thư khác (List-Id)"
     return None

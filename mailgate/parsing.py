@@ -15,6 +15,7 @@ import email.utils
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email.message import Message
 
 _PARSER = email.parser.BytesParser(policy=email.policy.compat32)
@@ -35,6 +36,7 @@ class ParsedMail:
     message_id: str | None
     in_reply_to: str | None
     references: tuple[str, ...]
+    date: datetime | None  # the Date header, when it is a real date
 
     def header(self, name: str) -> str:
         return decode_header(raw_header(self.message, name))
@@ -58,6 +60,7 @@ def parse(raw: bytes) -> ParsedMail:
         message_id=first_message_id(message.get("Message-ID", "")),
         in_reply_to=first_message_id(message.get("In-Reply-To", "")),
         references=tuple(_MSGID.findall(str(message.get("References", "")))),
+        date=read_date(raw_header(message, "Date")),
     )
 
 
@@ -74,6 +77,16 @@ def read_from(value: str) -> tuple[str, str | None]:
     cut = masked.find("<")
     name = value[:cut] if cut >= 0 else email.utils.parseaddr(value)[0]
     return decode_header(name).strip().strip('"').strip(), address.strip().lower()
+
+
+def read_date(value: str) -> datetime | None:
+    try:
+        moment = email.utils.parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if moment.tzinfo is None:  # "-0000": the time is UTC, the zone unknown (RFC 5322 3.3)
+        moment = moment.replace(tzinfo=UTC)
+    return moment if 1970 <= moment.year <= 9999 else None
 
 
 def decode_header(value: object) -> str:

@@ -15,12 +15,15 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mailgate.loops import why_not_answer
+from mailgate.bodies import Body
+from mailgate.loops import why_not_answer, why_not_post
 from mailgate.parsing import ParsedMail, Unreadable, parse
 from mailgate.routing import Route, RouteKind, find_route
 from mailgate.settings import MailSettings
 from models.groups import Group
 from models.mail import InboundMessage, InboundState, Outcome
+from models.people import Person
+from models.services.threads import Spot
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +34,10 @@ class Stop(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class Done(Stop):
+    """The message is fully handled; the steps after this one do not apply to it."""
 
 
 class Discard(Stop):
@@ -64,6 +71,14 @@ class Context:
     mail: ParsedMail | None = None
     route: Route | None = None
     result: str = ""  # what the handling step did, for the row's reason
+    # Filled in by the posting steps:
+    body: Body | None = None
+    group: Group | None = None
+    reply_parent: Spot | None = None
+    author: Person | None = None
+    text: str = ""
+    quoted: str = ""
+    html: str | None = None
 
     @property
     def parsed(self) -> ParsedMail:
@@ -84,10 +99,12 @@ def parse_message(ctx: Context) -> None:
 
 
 def drop_automatic(ctx: Context) -> None:
-    """Robots, loops and lists are never answered; bounces to bounces+ are kept for the bounce step."""
-    if route_kind(ctx) == RouteKind.BOUNCE:
+    """Robots, loops and lists are never answered nor posted; bounces to bounces+ wait for the bounce step."""
+    kind = route_kind(ctx)
+    if kind == RouteKind.BOUNCE:
         return
-    reason = why_not_answer(ctx.parsed, ctx.settings.site.domain)
+    judge = why_not_post if kind in (RouteKind.POST, RouteKind.REPLY) else why_not_answer
+    reason = judge(ctx.parsed, ctx.settings.site.domain)
     if reason:
         raise Discard(reason)
 

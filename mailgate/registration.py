@@ -95,7 +95,7 @@ def leave(ctx: Context, local: str) -> None:
 
 
 def not_yet(ctx: Context, _: str) -> None:
-    raise Hold(f"chờ bước xử lý cho địa chỉ {ctx.row.recipient} (posts, replies and bounces come later)")
+    raise Hold(f"chờ bước xử lý thư báo lỗi cho {ctx.row.recipient} (bounce processing comes with notices)")
 
 
 HANDLERS = {
@@ -103,16 +103,17 @@ HANDLERS = {
     RouteKind.CONFIRM: confirm,
     RouteKind.NOREPLY: confirm_from_subject,
     RouteKind.LEAVE: leave,
-    RouteKind.POST: not_yet,
-    RouteKind.REPLY: not_yet,
     RouteKind.BOUNCE: not_yet,
 }
 
 
 def handle(ctx: Context) -> None:
     assert ctx.route is not None
+    handler = HANDLERS.get(route_kind(ctx))
+    if handler is None:  # posts and replies: the posting steps
+        return
     try:
-        HANDLERS[route_kind(ctx)](ctx, ctx.route.value)
+        handler(ctx, ctx.route.value)
     except InvalidAddress as error:
         raise Discard(
             f"địa chỉ người gửi không dùng được: {ctx.parsed.sender} (unusable sender address)"

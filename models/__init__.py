@@ -12,6 +12,9 @@ from models.entities import (  # noqa: I001
     Membership,
     Organisation,
     Person,
+    Post,
+    PostAttachment,
+    Thread,
     Token,
 )
 
@@ -23,6 +26,9 @@ __all__ = [
     "Membership",
     "Organisation",
     "Person",
+    "Post",
+    "PostAttachment",
+    "Thread",
     "Token",
     "UtcDateTime",
     "db",

@@ -4,6 +4,7 @@ from models.audit import AuditEvent
 from models.groups import Group, Membership, MembershipSource, MembershipState
 from models.mail import Delivery, DeliveryState, InboundMessage, InboundState, Outcome
 from models.people import Organisation, OrganisationKind, Person, Position
+from models.posts import Post, PostAttachment, PostState, Thread
 from models.tokens import Token, TokenPurpose
 
 __all__ = [
@@ -21,6 +22,10 @@ __all__ = [
     "Outcome",
     "Person",
     "Position",
+    "Post",
+    "PostAttachment",
+    "PostState",
+    "Thread",
     "Token",
     "TokenPurpose",
 ]

@@ -1,6 +1,7 @@
 """Public test material nobody here wrote: `shared/corpora/` beside the repository (see its README)."""
 
 import gzip
+import mailbox
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,3 +27,24 @@ def mboxrd_messages(path: Path) -> Iterator[bytes]:
             after_blank = line in (b"\n", b"\r\n")
     if lines:
         yield b"".join(lines).removesuffix(b"\n")
+
+
+def fixture_messages() -> list[tuple[str, bytes]]:
+    """Every message under fixtures/: single files, and each message of each mbox, named for reports."""
+    fixtures = CORPORA / "fixtures"
+    found: list[tuple[str, bytes]] = []
+    for path in sorted(fixtures.rglob("*")):
+        if (
+            not path.is_file()
+            or path.suffix in (".html", ".md")
+            or path.name in ("README", "2010-January.txt")
+        ):
+            continue
+        name = str(path.relative_to(fixtures))
+        if path.suffix in (".txt", ".eml"):
+            found.append((name, path.read_bytes()))
+            continue
+        box = mailbox.mbox(path, create=False)
+        found += [(f"{name}#{n}", box.get_bytes(key)) for n, key in enumerate(box.keys())]
+        box.close()
+    return found

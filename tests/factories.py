@@ -5,6 +5,10 @@ from __future__ import annotations
 import email.utils
 from email.message import EmailMessage
 
+from models import Membership, Person, db, utcnow
+from models.groups import MembershipSource, MembershipState, PostPolicy
+from models.services.memberships import find_group
+from models.services.people import get_or_add_person
 from tests.conftest import DOMAIN
 
 
@@ -46,3 +50,28 @@ def reply_to(
 
 def ours(local: str) -> str:
     return f"{local}@{DOMAIN}"
+
+
+def make_member(name: str, slug: str = "thpt") -> Person:
+    """An active member: `make_member("An")` → an@truong.edu.vn in the group."""
+    group = find_group(db.session, slug)
+    person = get_or_add_person(db.session, address(name), name)
+    db.session.add(
+        Membership(
+            person=person,
+            group=group,
+            state=MembershipState.ACTIVE,
+            source=MembershipSource.IMPORT,
+            unsubscribe_nonce="test",
+            requested_at=utcnow(),
+            confirmed_at=utcnow(),
+        )
+    )
+    db.session.commit()
+    return person
+
+
+def open_discussion(slug: str = "thpt") -> None:
+    """Let members start topics in the group (the standard groups are announce-only)."""
+    find_group(db.session, slug).post_policy = PostPolicy.MEMBERS
+    db.session.commit()

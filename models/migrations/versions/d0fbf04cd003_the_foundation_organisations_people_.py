@@ -1,6 +1,6 @@
-"""the foundation: organisations, people, groups, memberships, tokens, mail, audit
+"""the foundation: organisations, people, groups, memberships, tokens, mail, posts, audit
 
-Revision ID: be64c824a5bb
+Revision ID: d0fbf04cd003
 Revises: 
 Create Date: 2026-11-22
 
@@ -12,7 +12,7 @@ import models.base
 
 
 # revision identifiers, used by Alembic.
-revision = 'be64c824a5bb'
+revision = 'd0fbf04cd003'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -154,6 +154,55 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_membership_person_id'), ['person_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_membership_state'), ['state'], unique=False)
 
+    op.create_table('thread',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('group_id', sa.Integer(), nullable=False),
+    sa.Column('subject', sa.Text(), nullable=False),
+    sa.Column('subject_key', sa.String(length=255), nullable=False),
+    sa.Column('started_at', models.base.UtcDateTime(), nullable=False),
+    sa.Column('last_post_at', models.base.UtcDateTime(), nullable=False),
+    sa.Column('post_count', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['group_id'], ['group.id'], name=op.f('fk_thread_group_id_group')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_thread'))
+    )
+    with op.batch_alter_table('thread', schema=None) as batch_op:
+        batch_op.create_index('ix_thread_group_id_last_post_at', ['group_id', 'last_post_at'], unique=False)
+        batch_op.create_index('ix_thread_group_id_subject_key', ['group_id', 'subject_key'], unique=False)
+
+    op.create_table('post',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('group_id', sa.Integer(), nullable=False),
+    sa.Column('thread_id', sa.Integer(), nullable=False),
+    sa.Column('parent_id', sa.Integer(), nullable=True),
+    sa.Column('parent_message_id', sa.String(length=998), nullable=True),
+    sa.Column('message_id', sa.String(length=998), nullable=False),
+    sa.Column('inbound_id', sa.Integer(), nullable=True),
+    sa.Column('author_id', sa.Integer(), nullable=True),
+    sa.Column('author_name', sa.String(length=255), nullable=False),
+    sa.Column('subject', sa.Text(), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('quoted', sa.Text(), nullable=False),
+    sa.Column('html', sa.Text(), nullable=True),
+    sa.Column('sent_at', models.base.UtcDateTime(), nullable=True),
+    sa.Column('created_at', models.base.UtcDateTime(), nullable=False),
+    sa.Column('state', sa.Enum('visible', 'held', 'rejected', name='poststate', native_enum=False, create_constraint=True, length=16), nullable=False),
+    sa.Column('state_reason', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['author_id'], ['person.id'], name=op.f('fk_post_author_id_person')),
+    sa.ForeignKeyConstraint(['group_id'], ['group.id'], name=op.f('fk_post_group_id_group')),
+    sa.ForeignKeyConstraint(['inbound_id'], ['inbound_message.id'], name=op.f('fk_post_inbound_id_inbound_message')),
+    sa.ForeignKeyConstraint(['parent_id'], ['post.id'], name=op.f('fk_post_parent_id_post')),
+    sa.ForeignKeyConstraint(['thread_id'], ['thread.id'], name=op.f('fk_post_thread_id_thread'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_post')),
+    sa.UniqueConstraint('group_id', 'message_id', name=op.f('uq_post_group_id_message_id'))
+    )
+    with op.batch_alter_table('post', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_post_author_id'), ['author_id'], unique=False)
+        batch_op.create_index('ix_post_group_id_parent_message_id', ['group_id', 'parent_message_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_post_inbound_id'), ['inbound_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_post_parent_id'), ['parent_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_post_thread_id'), ['thread_id'], unique=False)
+        batch_op.create_index('ix_post_thread_id_created_at', ['thread_id', 'created_at'], unique=False)
+
     op.create_table('token',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('purpose', sa.Enum('confirm', 'leave', 'sign_in', 'link_chat', name='tokenpurpose', native_enum=False, create_constraint=True, length=16), nullable=False),
@@ -173,17 +222,49 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_token_membership_id'), ['membership_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_token_person_id'), ['person_id'], unique=False)
 
+    op.create_table('post_attachment',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('post_id', sa.Integer(), nullable=False),
+    sa.Column('filename', sa.String(length=255), nullable=False),
+    sa.Column('content_type', sa.String(length=255), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('content_id', sa.String(length=255), nullable=True),
+    sa.Column('data', sa.LargeBinary(), nullable=False),
+    sa.ForeignKeyConstraint(['post_id'], ['post.id'], name=op.f('fk_post_attachment_post_id_post'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_post_attachment'))
+    )
+    with op.batch_alter_table('post_attachment', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_post_attachment_post_id'), ['post_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('post_attachment', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_post_attachment_post_id'))
+
+    op.drop_table('post_attachment')
     with op.batch_alter_table('token', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_token_person_id'))
         batch_op.drop_index(batch_op.f('ix_token_membership_id'))
         batch_op.drop_index(batch_op.f('ix_token_expires_at'))
 
     op.drop_table('token')
+    with op.batch_alter_table('post', schema=None) as batch_op:
+        batch_op.drop_index('ix_post_thread_id_created_at')
+        batch_op.drop_index(batch_op.f('ix_post_thread_id'))
+        batch_op.drop_index(batch_op.f('ix_post_parent_id'))
+        batch_op.drop_index(batch_op.f('ix_post_inbound_id'))
+        batch_op.drop_index('ix_post_group_id_parent_message_id')
+        batch_op.drop_index(batch_op.f('ix_post_author_id'))
+
+    op.drop_table('post')
+    with op.batch_alter_table('thread', schema=None) as batch_op:
+        batch_op.drop_index('ix_thread_group_id_subject_key')
+        batch_op.drop_index('ix_thread_group_id_last_post_at')
+
+    op.drop_table('thread')
     with op.batch_alter_table('membership', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_membership_state'))
         batch_op.drop_index(batch_op.f('ix_membership_person_id'))

@@ -1,0 +1,138 @@
+"""Posts by email: a new topic to <group>@, or a reply to traloi+<key>@, becomes a post in its thread.
+
+Steps, each a no-op for the other routes: read the body, find the group (and the parent a reply key
+names), identify the sender, trim the quotes, sanitise the HTML, record the post.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import select
+
+from mailgate.addresses import read_signed_key
+from mailgate.bodies import Malformed, extract_body
+from mailgate.pipeline import Context, Discard, Hold, Quarantine, route_kind
+from mailgate.routing import RouteKind
+from mailgate.sanitising import html_to_text, sanitise
+from mailgate.trimming import trim_quotes
+from models.errors import InvalidAddress, UnknownGroup
+from models.groups import Group
+from models.mail import Delivery
+from models.posts import Post
+from models.services.memberships import find_group
+from models.services.people import get_or_add_person
+from models.services.posts import NewAttachment, NewPost, decide_state, find_post, record_post
+from models.services.threads import DatabaseIndex, Spot, place, refs_for
+
+POSTING = (RouteKind.POST, RouteKind.REPLY)
+
+
+def is_posting(ctx: Context) -> bool:
+    return route_kind(ctx) in POSTING
+
+
+def read_body(ctx: Context) -> None:
+    if not is_posting(ctx):
+        return
+    try:
+        ctx.body = extract_body(ctx.parsed.message)
+    except Malformed as error:
+        raise Quarantine(str(error)) from error
+
+
+def find_group_and_parent(ctx: Context) -> None:
+    if not is_posting(ctx):
+        return
+    assert ctx.route is not None
+    if route_kind(ctx) == RouteKind.POST:
+        try:
+            ctx.group = find_group(ctx.session, ctx.route.value)
+        except UnknownGroup as error:
+            raise Discard(f"không có nhóm {ctx.route.value}") from error
+        return
+    parent = _replied_post(ctx, ctx.route.value) or _post_by_references(ctx)
+    if parent is None:
+        raise Hold("không tìm thấy bài được trả lời (unknown reply key and references)")
+    ctx.group = ctx.session.get(Group, parent.group_id)
+    ctx.reply_parent = Spot(parent.id, parent.thread_id)
+
+
+def _replied_post(ctx: Context, key: str) -> Post | None:
+    """The post a traloi+ key names through the delivery it was sent by."""
+    delivery_id = read_signed_key("reply", key, ctx.settings.site.secret_key)
+    delivery = ctx.session.get(Delivery, delivery_id) if delivery_id else None
+    kind, _, number = (delivery.message_key if delivery else "").partition(":")
+    return ctx.session.get(Post, int(number)) if kind == "post" and number.isdigit() else None
+
+
+def _post_by_references(ctx: Context) -> Post | None:
+    """A reply whose key was lost or mangled still finds its parent by the ids it quotes."""
+    wanted = [m for m in (ctx.parsed.in_reply_to, *reversed(ctx.parsed.references)) if m]
+    for message_id in wanted:
+        found = ctx.session.scalars(select(Post).where(Post.message_id == message_id).limit(1)).first()
+        if found is not None:
+            return found
+    return None
+
+
+def identify_sender(ctx: Context) -> None:
+    if not is_posting(ctx):
+        return
+    try:
+        ctx.author = get_or_add_person(ctx.session, ctx.parsed.sender or "", ctx.parsed.sender_name)
+    except InvalidAddress as error:
+        raise Discard(f"địa chỉ người gửi không dùng được: {ctx.parsed.sender}") from error
+
+
+def trim(ctx: Context) -> None:
+    if not is_posting(ctx) or ctx.body is None:
+        return
+    text = ctx.body.text if ctx.body.text is not None else html_to_text(ctx.body.html or "")
+    trimmed = trim_quotes(text)
+    ctx.text, ctx.quoted = trimmed.text, trimmed.removed
+
+
+def clean_html(ctx: Context) -> None:
+    if is_posting(ctx) and ctx.body is not None and ctx.body.html:
+        ctx.html = sanitise(ctx.body.html)
+
+
+def record(ctx: Context) -> None:
+    if not is_posting(ctx):
+        return
+    assert ctx.group is not None and ctx.body is not None
+    mail = ctx.parsed
+    message_id = mail.message_id or _stand_in_id(ctx.row.raw)
+    existing = find_post(ctx.session, ctx.group, message_id)
+    if existing is not None:
+        raise Discard(f"đã có trong nhóm: bài #{existing.id} (same Message-ID)")
+    refs = refs_for(message_id, mail.in_reply_to, mail.references, mail.subject)
+    placement = place(refs, DatabaseIndex(ctx.session, ctx.group.id, ctx.now), ctx.reply_parent)
+    state, reason = decide_state(ctx.session, ctx.group, ctx.author, new_topic=placement.thread_id is None)
+    new = NewPost(
+        refs=refs,
+        subject=mail.subject,
+        text=ctx.text,
+        quoted=ctx.quoted,
+        html=ctx.html,
+        author=ctx.author,
+        author_name=mail.sender_name,
+        sent_at=mail.date,
+        inbound_id=ctx.row.id,
+        attachments=tuple(
+            NewAttachment(a.filename, a.content_type, a.data, a.content_id) for a in ctx.body.attachments
+        ),
+    )
+    post = record_post(ctx.session, ctx.group, new, placement, state=state, reason=reason, now=ctx.now)
+    if state != "visible":
+        raise Hold(f"bài #{post.id}: {reason}")
+    ctx.result = f"post #{post.id} in thread #{post.thread_id} ({placement.how})"
+
+
+def _stand_in_id(raw: bytes) -> str:
+    """A message without a Message-ID still gets a stable one, so a copy of it is recognised."""
+    return f"<{hashlib.sha256(raw).hexdigest()[:32]}@khong-co-message-id.invalid>"
+
+
+STEPS = (read_body, find_group_and_parent, identify_sender, trim, clean_html, record)

@@ -1,0 +1,118 @@
+"""Recording posts: a reply or a new topic, placed in its thread, visible or held by the group's policy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.groups import Group, Membership, MembershipState, PostPolicy
+from models.people import Person
+from models.posts import Post, PostAttachment, PostState, Thread
+from models.services.threads import Placement, Refs, reattach_orphans
+
+
+@dataclass(frozen=True)
+class NewAttachment:
+    filename: str
+    content_type: str
+    data: bytes
+    content_id: str | None = None
+
+
+@dataclass(frozen=True)
+class NewPost:
+    refs: Refs
+    subject: str
+    text: str
+    quoted: str = ""
+    html: str | None = None
+    author: Person | None = None
+    author_name: str = ""
+    sent_at: datetime | None = None
+    inbound_id: int | None = None
+    attachments: tuple[NewAttachment, ...] = field(default=())
+
+
+def find_post(session: Session, group: Group, message_id: str) -> Post | None:
+    return session.scalar(select(Post).where(Post.group_id == group.id, Post.message_id == message_id))
+
+
+def decide_state(
+    session: Session, group: Group, author: Person | None, *, new_topic: bool
+) -> tuple[PostState, str]:
+    """Visible, or held with the reason a moderator reads."""
+    membership = (
+        None
+        if author is None
+        else session.scalar(
+            select(Membership).where(Membership.person_id == author.id, Membership.group_id == group.id)
+        )
+    )
+    if membership is None or membership.state != MembershipState.ACTIVE:
+        return PostState.HELD, "người gửi chưa là thành viên nhóm (sender is not a member)"
+    if group.post_policy == PostPolicy.MODERATED:
+        return PostState.HELD, "nhóm có kiểm duyệt (moderated group)"
+    if group.post_policy == PostPolicy.ANNOUNCE and new_topic:
+        return PostState.HELD, "nhóm chỉ dành cho thông báo: chủ đề mới cần duyệt (announce-only group)"
+    return PostState.VISIBLE, ""
+
+
+def record_post(
+    session: Session,
+    group: Group,
+    new: NewPost,
+    placement: Placement,
+    *,
+    state: PostState,
+    reason: str,
+    now: datetime,
+) -> Post:
+    thread = session.get(Thread, placement.thread_id) if placement.thread_id else None
+    if thread is None:
+        thread = Thread(
+            group_id=group.id,
+            subject=new.subject,
+            subject_key=new.refs.subject_key,
+            started_at=now,
+            last_post_at=now,
+            post_count=0,
+        )
+        session.add(thread)
+        session.flush()
+    post = Post(
+        group_id=group.id,
+        thread_id=thread.id,
+        parent_id=placement.parent.post_id if placement.parent else None,
+        parent_message_id=new.refs.parent_message_id,
+        message_id=new.refs.message_id,
+        inbound_id=new.inbound_id,
+        author=new.author,
+        author_name=new.author_name,
+        subject=new.subject,
+        text=new.text,
+        quoted=new.quoted,
+        html=new.html,
+        sent_at=new.sent_at,
+        created_at=now,
+        state=state,
+        state_reason=reason or None,
+        attachments=[
+            PostAttachment(
+                filename=a.filename,
+                content_type=a.content_type,
+                size=len(a.data),
+                content_id=a.content_id,
+                data=a.data,
+            )
+            for a in new.attachments
+        ],
+    )
+    session.add(post)
+    thread.post_count += 1
+    thread.last_post_at = now
+    session.flush()
+    reattach_orphans(session, post)
+    return post
