@@ -12,6 +12,7 @@ import email.header
 import email.parser
 import email.policy
 import email.utils
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -62,6 +63,11 @@ def parse(raw: bytes) -> ParsedMail:
         references=tuple(_MSGID.findall(str(message.get("References", "")))),
         date=read_date(raw_header(message, "Date")),
     )
+
+
+def stand_in_id(raw: bytes) -> str:
+    """A message without a Message-ID still gets a stable one, so a copy of it is recognised."""
+    return f"<{hashlib.sha256(raw).hexdigest()[:32]}@khong-co-message-id.invalid>"
 
 
 def read_from(value: str) -> tuple[str, str | None]:

@@ -6,12 +6,11 @@ names), identify the sender, trim the quotes, sanitise the HTML, record the post
 
 from __future__ import annotations
 
-import hashlib
-
 from sqlalchemy import select
 
 from mailgate.addresses import read_signed_key
 from mailgate.bodies import Malformed, extract_body
+from mailgate.parsing import stand_in_id
 from mailgate.pipeline import Context, Discard, Hold, Quarantine, route_kind
 from mailgate.routing import RouteKind
 from mailgate.sanitising import html_to_text, sanitise
@@ -103,7 +102,7 @@ def record(ctx: Context) -> None:
         return
     assert ctx.group is not None and ctx.body is not None
     mail = ctx.parsed
-    message_id = mail.message_id or _stand_in_id(ctx.row.raw)
+    message_id = mail.message_id or stand_in_id(ctx.row.raw)
     existing = find_post(ctx.session, ctx.group, message_id)
     if existing is not None:
         raise Discard(f"đã có trong nhóm: bài #{existing.id} (same Message-ID)")
@@ -128,11 +127,6 @@ def record(ctx: Context) -> None:
     if state != "visible":
         raise Hold(f"bài #{post.id}: {reason}")
     ctx.result = f"post #{post.id} in thread #{post.thread_id} ({placement.how})"
-
-
-def _stand_in_id(raw: bytes) -> str:
-    """A message without a Message-ID still gets a stable one, so a copy of it is recognised."""
-    return f"<{hashlib.sha256(raw).hexdigest()[:32]}@khong-co-message-id.invalid>"
 
 
 STEPS = (read_body, find_group_and_parent, identify_sender, trim, clean_html, record)

@@ -87,7 +87,7 @@ def test_reply_without_headers_finds_its_thread_by_subject(imap, gate):
     post_mail(imap, address("Binh"), "Kế hoạch năm học 2026-2027", "Một chủ đề mới cùng tên.", "<b2@x>")
     gate.drain()
     first, reply, fresh = posts()
-    assert reply.thread_id == first.thread_id and reply.parent_id is None
+    assert reply.thread_id == first.thread_id and reply.parent_id == first.id
     assert fresh.thread_id != first.thread_id, "without Re:/TL: the same subject starts a new topic"
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
 
 import click
@@ -10,10 +12,14 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import select
 
+from mailgate.archives import open_archive
+from mailgate.importing import import_archive
+from mailgate.summary import summarise
 from models import Group, db, utcnow
+from models.errors import UnknownGroup
 from models.services import seeding
 from models.services.inbound import store_raw
-from models.services.memberships import active_member_counts
+from models.services.memberships import active_member_counts, find_group
 from wiring import current_settings
 from wiring.processes import build_gate, run_bot, run_worker
 
@@ -89,6 +95,52 @@ def inject(files: tuple[Path, ...]) -> None:
         row, _ = store_raw(db.session, path.read_bytes(), mailbox="local", now=utcnow())
         db.session.commit()
         click.echo(f"{path}: #{row.id}")
+
+
+@mail.command("parse")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--json", "as_json", is_flag=True, required=True, help="One JSON object per message, a line each."
+)
+@with_appcontext
+def parse_mail(files: tuple[Path, ...], as_json: bool) -> None:
+    """Read messages as the gateway does: headers, kind, text, what the person wrote, HTML, attachments."""
+    domain = current_settings().site.domain
+    for path in files:
+        click.echo(
+            json.dumps({"file": str(path), **summarise(path.read_bytes(), domain)}, ensure_ascii=False)
+        )
+
+
+@mail.command("import-mbox")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--group", "slug", required=True, help="The group the archive belongs to.")
+@with_appcontext
+def import_mbox(path: Path, slug: str) -> None:
+    """Import an archive (mbox or mboxrd, gzipped too); run it again to resume an interrupted import."""
+    try:
+        group = find_group(db.session, slug)
+    except UnknownGroup as error:
+        raise click.BadParameter(f"không có nhóm '{slug}'", param_hint="--group") from error
+    started = time.monotonic()
+    with click.progressbar(length=_uncompressed_size(path), label="Đang nhập", show_pos=True) as bar:
+        report = import_archive(
+            db.session, group, path, utcnow(), progress=lambda end: bar.update(end - bar.pos)
+        )
+    seconds = time.monotonic() - started
+    click.echo(
+        f"Đã nhập {report.imported}, trùng {report.repeated}, đã có từ lần trước {report.skipped}, "
+        f"cách ly {sum(report.quarantined.values())} ({report.total} thư, {seconds:.1f} s)"
+    )
+    for reason, count in report.quarantined.most_common():
+        click.echo(f"  cách ly {count}: {reason}")
+
+
+def _uncompressed_size(path: Path) -> int:
+    with open_archive(path) as archive:
+        return sum(len(chunk) for chunk in iter(lambda: archive.read(1 << 20), b""))
 
 
 @click.command()

@@ -74,7 +74,8 @@ class Placement:
 class ThreadIndex(Protocol):
     def find(self, message_id: str) -> Spot | None: ...
 
-    def by_subject(self, key: str) -> int | None: ...
+    def by_subject(self, key: str) -> Spot | None:
+        """The first post of the latest recent thread with this subject."""
 
 
 def place(refs: Refs, index: ThreadIndex, reply_parent: Spot | None = None) -> Placement:
@@ -85,9 +86,11 @@ def place(refs: Refs, index: ThreadIndex, reply_parent: Spot | None = None) -> P
         if spot is not None:
             return Placement(spot, spot.thread_id, "in-reply-to" if position == 0 else "references")
     if refs.is_reply and refs.subject_key:
-        thread_id = index.by_subject(refs.subject_key)
-        if thread_id is not None:
-            return Placement(None, thread_id, "subject")
+        first = index.by_subject(refs.subject_key)
+        if (
+            first is not None
+        ):  # a reply whose client kept no headers answers, as far as we know, the first post
+            return Placement(first, first.thread_id, "subject")
     return Placement(None, None, "new")
 
 
@@ -107,8 +110,8 @@ class DatabaseIndex:
         ).first()
         return Spot(row.id, row.thread_id) if row else None
 
-    def by_subject(self, key: str) -> int | None:
-        return self.session.scalar(
+    def by_subject(self, key: str) -> Spot | None:
+        thread_id = self.session.scalar(
             select(Thread.id)
             .where(
                 Thread.group_id == self.group_id,
@@ -118,6 +121,10 @@ class DatabaseIndex:
             .order_by(Thread.last_post_at.desc())
             .limit(1)
         )
+        if thread_id is None:
+            return None
+        first = self.session.scalar(select(func.min(Post.id)).where(Post.thread_id == thread_id))
+        return Spot(first, thread_id) if first is not None else None
 
 
 def reattach_orphans(session: Session, post: Post) -> int:
