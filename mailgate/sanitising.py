@@ -34,7 +34,8 @@ _CSS_PROPERTIES = frozenset(
 _CSS_FUNCTIONS = frozenset({"rgb", "rgba", "hsl", "hsla"})
 _CSS_PLAIN_TOKENS = frozenset({"whitespace", "ident", "hash", "number", "percentage", "dimension", "literal"})
 _LINK_SCHEMES = frozenset({"http", "https", "mailto"})  # a link with no scheme would point into the forum
-_IMAGE_SCHEMES = frozenset({"https", "cid"})  # no http: (mixed content, tracking in clear text)
+# Only the message's own inline images: a remote image tells its sender who read the mail, and when.
+_IMAGE_SCHEMES = frozenset({"cid"})
 _LINK_REL = "nofollow noopener noreferrer"
 _HTML_SPACE = " \t\n\r\f"  # not U+00A0: Outlook's "&nbsp;" paragraph is a blank line that shows
 

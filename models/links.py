@@ -3,6 +3,8 @@
 Kept in the core so the mailgate, the bot and the forum agree on them without importing each other.
 """
 
+from urllib.parse import quote
+
 GROUPS = "/"
 
 
@@ -16,3 +18,7 @@ def confirm_path(token: str) -> str:
 
 def unsubscribe_path(key: str) -> str:
     return f"/huy-dang-ky/{key}"
+
+
+def attachment_path(attachment_id: int, filename: str) -> str:
+    return f"/tep-dinh-kem/{attachment_id}/{quote(filename)}"

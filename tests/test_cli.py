@@ -36,3 +36,17 @@ def test_injected_mail_is_answered_into_the_local_folder(tmp_path):
     assert "processed=1 sent=1" in nhomthu(tmp_path, "mailgate", "--drain").stdout
     [kept] = list((tmp_path / "mail" / "sent" / "new").iterdir())
     assert b"To: an@gmail.com" in kept.read_bytes()
+
+
+def test_operators_see_outcomes_and_download_the_raw_message(tmp_path):
+    nhomthu(tmp_path, "init")
+    eml = tmp_path / "robot.eml"
+    raw = make_mail("an@gmail.com", "dangky-THPT@moet.edu.vn", Auto_Submitted="auto-replied")
+    eml.write_bytes(raw)
+    nhomthu(tmp_path, "mail", "inject", str(eml))
+    nhomthu(tmp_path, "mailgate", "--drain")
+    listing = nhomthu(tmp_path, "mail", "list", "--outcome", "ignored").stdout
+    assert listing.startswith("#1\tignored\tdrop_automatic\tan@gmail.com") and "Auto-Submitted" in listing
+    assert "Kết quả: ignored" in nhomthu(tmp_path, "mail", "show", "1").stdout
+    env = {**os.environ, "DATA_DIR": str(tmp_path), "MAIL_DOMAIN": "moet.edu.vn"}
+    assert subprocess.run([NHOMTHU, "mail", "show", "1", "--raw"], env=env, capture_output=True).stdout == raw

@@ -180,3 +180,38 @@ def test_every_client_fixture_becomes_a_post(imap, gate):
     texts = {p.message_id: p.text for p in posts()}
     for n, expected in enumerate(cases):
         assert texts[f"<case{n}@x>"] == expected.read_text().rstrip("\n"), expected.name
+
+
+def test_attachments_are_stored_and_served_with_safe_headers(imap, gate, app):
+    open_discussion()
+    make_member("An")
+    message = email.message.EmailMessage()
+    message["From"], message["To"], message["Subject"] = address("An"), ours("thpt"), "Tài liệu họp"
+    message["Message-ID"] = "<a1@x>"
+    message.set_content("Gửi các thầy cô tài liệu.")
+    message.add_alternative('<p>Gửi các thầy cô tài liệu.</p><img src="cid:logo@x">', subtype="html")
+    message.get_payload()[1].add_related(
+        b"\x89PNG\r\n\x1a\n", "image", "png", cid="<logo@x>", filename="logo.png"
+    )
+    message.add_attachment(b"%PDF-1.4 bien ban", "application", "pdf", filename="Biên bản họp.pdf")
+    message.add_attachment(b"<script>alert(1)</script>", "text", "html", filename="trang.html")
+    imap.append(message.as_bytes())
+    gate.drain()
+    [post] = posts()
+    files = {a.filename: a for a in post.attachments}
+    assert set(files) == {"logo.png", "Biên bản họp.pdf", "trang.html"}
+    assert f"/tep-dinh-kem/{files['logo.png'].id}/logo.png" in post.html
+
+    client = app.test_client()
+    image = client.get(f"/tep-dinh-kem/{files['logo.png'].id}/logo.png")
+    assert image.status_code == 200 and image.mimetype == "image/png"
+    assert image.headers["X-Content-Type-Options"] == "nosniff"
+    page = client.get(f"/tep-dinh-kem/{files['trang.html'].id}/trang.html")
+    assert page.headers["Content-Disposition"].startswith("attachment")
+    assert page.mimetype == "application/octet-stream"
+    pdf = client.get(f"/tep-dinh-kem/{files['Biên bản họp.pdf'].id}/x")
+    assert "attachment" in pdf.headers["Content-Disposition"] and pdf.data.startswith(b"%PDF")
+
+    post.state = "held"
+    db.session.commit()
+    assert client.get(f"/tep-dinh-kem/{files['logo.png'].id}/logo.png").status_code == 404

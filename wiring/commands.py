@@ -15,8 +15,9 @@ from sqlalchemy import select
 from mailgate.archives import open_archive
 from mailgate.importing import import_archive
 from mailgate.summary import summarise
-from models import Group, db, utcnow
+from models import Group, InboundMessage, db, utcnow
 from models.errors import UnknownGroup
+from models.mail import Outcome
 from models.services import seeding
 from models.services.inbound import store_raw
 from models.services.memberships import active_member_counts, find_group
@@ -95,6 +96,47 @@ def inject(files: tuple[Path, ...]) -> None:
         row, _ = store_raw(db.session, path.read_bytes(), mailbox="local", now=utcnow())
         db.session.commit()
         click.echo(f"{path}: #{row.id}")
+
+
+@mail.command("list")
+@click.option("--outcome", type=click.Choice([o.value for o in Outcome]), help="Only this outcome.")
+@click.option("--limit", default=50, show_default=True)
+@with_appcontext
+def list_mail(outcome: str | None, limit: int) -> None:
+    """Received mail, newest first: id, outcome, step, sender, recipient, reason."""
+    query = select(InboundMessage).order_by(InboundMessage.id.desc()).limit(limit)
+    if outcome:
+        query = query.where(InboundMessage.outcome == outcome)
+    for row in db.session.scalars(query):
+        click.echo(
+            f"#{row.id}\t{row.outcome or row.state}\t{row.step or ''}\t{row.sender or ''}\t"
+            f"{row.recipient or ''}\t{row.reason or ''}"
+        )
+
+
+@mail.command("show")
+@click.argument("number", type=int)
+@click.option("--raw", is_flag=True, help="Write the message exactly as received (to download or re-inject).")
+@with_appcontext
+def show_mail(number: int, raw: bool) -> None:
+    """One received message: what became of it, or its raw bytes."""
+    row = db.session.get(InboundMessage, number)
+    if row is None:
+        raise click.BadParameter(f"không có thư #{number}", param_hint="NUMBER")
+    if raw:
+        click.get_binary_stream("stdout").write(row.raw)
+        return
+    for label, value in (
+        ("Message-ID", row.message_id),
+        ("Từ", row.sender),
+        ("Đến", row.recipient),
+        ("Chủ đề", row.subject),
+        ("Nhận lúc", row.received_at),
+        ("Kết quả", row.outcome),
+        ("Bước", row.step),
+        ("Lý do", row.reason),
+    ):
+        click.echo(f"{label}: {value or ''}")
 
 
 @mail.command("parse")

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models import links
 from models.groups import Group, Membership, MembershipState, PostPolicy
 from models.people import Person
 from models.posts import Post, PostAttachment, PostState, Thread
@@ -114,5 +115,17 @@ def record_post(
     thread.post_count += 1
     thread.last_post_at = now
     session.flush()
+    post.html = _link_inline_images(post)
     reattach_orphans(session, post)
     return post
+
+
+def _link_inline_images(post: Post) -> str | None:
+    """cid: images in the stored HTML point at the stored attachments, served by the forum."""
+    html = post.html
+    for attachment in post.attachments:
+        if html and attachment.content_id:
+            html = html.replace(
+                f"cid:{attachment.content_id}", links.attachment_path(attachment.id, attachment.filename)
+            )
+    return html
