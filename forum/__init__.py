@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from forum import attachments, groups, membership, testbox
+from forum import api, attachments, feeds, groups, membership, testbox
 from forum.settings import WebSettings
 
 csrf = CSRFProtect()
@@ -17,6 +17,8 @@ def register(app: Flask, settings: WebSettings) -> None:
     csrf.init_app(app)
     app.register_blueprint(groups.blueprint)
     app.register_blueprint(attachments.blueprint)
+    app.register_blueprint(api.blueprint)
+    app.register_blueprint(feeds.blueprint)
     app.register_blueprint(membership.blueprint)
     csrf.exempt(membership.unsubscribe)  # checks the form token itself, except for RFC 8058 one-click
     if settings.local_mail_folder is not None:
