@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, g
 from flask_wtf.csrf import CSRFProtect
 
-from forum import api, attachments, feeds, groups, membership, testbox
+from forum import api, attachments, feeds, groups, membership, moderation, signin, testbox, threads
+from forum.auth import current_person
 from forum.settings import WebSettings
 
 csrf = CSRFProtect()
@@ -16,6 +17,9 @@ def register(app: Flask, settings: WebSettings) -> None:
     app.extensions["nhomthu.web"] = settings
     csrf.init_app(app)
     app.register_blueprint(groups.blueprint)
+    app.register_blueprint(threads.blueprint)
+    app.register_blueprint(signin.blueprint)
+    app.register_blueprint(moderation.blueprint)
     app.register_blueprint(attachments.blueprint)
     app.register_blueprint(api.blueprint)
     app.register_blueprint(feeds.blueprint)
@@ -23,4 +27,18 @@ def register(app: Flask, settings: WebSettings) -> None:
     csrf.exempt(membership.unsubscribe)  # checks the form token itself, except for RFC 8058 one-click
     if settings.local_mail_folder is not None:
         app.register_blueprint(testbox.blueprint)
-    app.context_processor(lambda: {"site": settings.site, "testbox": settings.local_mail_folder is not None})
+    app.before_request(forget_request_caches)
+    app.context_processor(
+        lambda: {
+            "site": settings.site,
+            "testbox": settings.local_mail_folder is not None,
+            "me": current_person(),
+        }
+    )
+
+
+def forget_request_caches() -> None:
+    """`g` belongs to the app context, which outlives a request when one was already pushed (the CLI,
+    the tests): the signed-in person and the CSRF token are looked up afresh for every request."""
+    g.pop("person", None)
+    g.pop("csrf_token", None)

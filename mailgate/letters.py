@@ -11,11 +11,12 @@ from typing import Any
 import jinja2
 from sqlalchemy.orm import Session
 
-from mailgate.addresses import bounce_address
+from mailgate.addresses import bounce_address, reply_address
 from mailgate.loops import LOOP_HEADER
 from models import links
 from models.groups import Group, Membership, MembershipState
 from models.mail import Delivery
+from models.posts import Post
 from models.services.memberships import find_group, unsubscribe_key
 from models.site import Site
 
@@ -31,26 +32,53 @@ VIETNAM = timezone(timedelta(hours=7), "ICT")
 def render(delivery: Delivery, session: Session, site: Site) -> EmailMessage:
     group = find_group(session, delivery.params["group"]) if "group" in delivery.params else None
     membership = _membership(session, delivery)
-    context = _context(delivery, site, group, membership)
+    post = session.get(Post, delivery.params["post"]) if "post" in delivery.params else None
+    context = _context(delivery, site, group, membership) | (
+        {"post": post, "thread_url": _thread_url(site, post)} if post else {}
+    )
     subject, _, body = _TEMPLATES.get_template(f"{delivery.template}.txt").render(context).partition("\n\n")
     message = EmailMessage()
-    message["From"] = Address(_sender_name(site, group), addr_spec=site.noreply)
     message["To"] = delivery.recipient
     message["Subject"] = subject.strip()
     message["Date"] = email.utils.format_datetime(delivery.created_at)
     message["Message-ID"] = delivery.message_id
-    if delivery.in_reply_to:
-        message["In-Reply-To"] = delivery.in_reply_to
-        message["References"] = delivery.in_reply_to
-    if delivery.secret:
-        message["Reply-To"] = f"xacnhan+{delivery.secret}@{site.domain}"
-    # RFC 3834: an answer to a message a person sent is auto-replied; anything else we generate is not.
-    message["Auto-Submitted"] = "auto-replied" if delivery.in_reply_to else "auto-generated"
-    message[LOOP_HEADER] = site.noreply
+    if post is not None and group is not None:
+        _post_headers(message, delivery, site, group, post)
+    else:
+        _system_headers(message, delivery, site, group)
     if group is not None:
         _list_headers(message, site, group, context.get("unsubscribe_url"))
     message.set_content(body.lstrip("\n"), cte="7bit" if body.isascii() else "base64")
     return message
+
+
+def _system_headers(message: EmailMessage, delivery: Delivery, site: Site, group: Group | None) -> None:
+    message["From"] = Address(_sender_name(site, group), addr_spec=site.noreply)
+    if delivery.in_reply_to:
+        message["In-Reply-To"] = delivery.in_reply_to
+        message["References"] = delivery.in_reply_to
+    if delivery.secret and delivery.template != "sign_in":  # replying confirms; a sign-in link is only a link
+        message["Reply-To"] = f"xacnhan+{delivery.secret}@{site.domain}"
+    # RFC 3834: an answer to a message a person sent is auto-replied; anything else we generate is not.
+    message["Auto-Submitted"] = "auto-replied" if delivery.in_reply_to else "auto-generated"
+    message[LOOP_HEADER] = site.noreply
+
+
+def _post_headers(message: EmailMessage, delivery: Delivery, site: Site, group: Group, post: Post) -> None:
+    """A member's post as the group sends it: from the group (the author's domain would fail DMARC), with
+    the author's name, and a Reply-To whose key brings the answer back to this post."""
+    author = post.author_name or (post.author.name if post.author else "") or "Thành viên"
+    message["From"] = Address(f"{author} qua {group.name_vi}", addr_spec=group.address(site.domain))
+    message["Reply-To"] = reply_address(delivery.id, site)
+    if post.parent_message_id:
+        message["In-Reply-To"] = post.parent_message_id
+        message["References"] = post.parent_message_id
+    message["Precedence"] = "list"
+    message[LOOP_HEADER] = site.noreply
+
+
+def _thread_url(site: Site, post: Post | None) -> str:
+    return site.url(links.thread_path(post.thread_id, post.id)) if post else ""
 
 
 def envelope_sender(delivery: Delivery, site: Site) -> str:
@@ -77,6 +105,7 @@ def _context(
     if delivery.secret:
         context["token"] = delivery.secret
         context["confirm_url"] = site.url(links.confirm_path(delivery.secret))
+        context["sign_in_url"] = site.url(links.sign_in_path(delivery.secret))
     if "expires_at" in delivery.params:
         context["expires"] = vietnam_time(datetime.fromisoformat(delivery.params["expires_at"]))
     if group is not None:

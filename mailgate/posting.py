@@ -19,6 +19,7 @@ from models.errors import InvalidAddress, UnknownGroup
 from models.groups import Group
 from models.mail import Delivery
 from models.posts import Post
+from models.services.fanout import deliver_post
 from models.services.memberships import find_group
 from models.services.people import get_or_add_person
 from models.services.posts import NewAttachment, NewPost, decide_state, find_post, record_post
@@ -124,6 +125,7 @@ def record(ctx: Context) -> None:
         ),
     )
     post = record_post(ctx.session, ctx.group, new, placement, state=state, reason=reason, now=ctx.now)
+    deliver_post(ctx.session, post, ctx.group, ctx.now)
     if state != "visible":
         raise Hold(f"bài #{post.id}: {reason}")
     ctx.result = f"post #{post.id} in thread #{post.thread_id} ({placement.how})"

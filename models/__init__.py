@@ -14,6 +14,7 @@ from models.entities import (  # noqa: I001
     Person,
     Post,
     PostAttachment,
+    Role,
     Thread,
     Token,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "Person",
     "Post",
     "PostAttachment",
+    "Role",
     "Thread",
     "Token",
     "UtcDateTime",

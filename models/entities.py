@@ -5,6 +5,7 @@ from models.groups import Group, Membership, MembershipSource, MembershipState
 from models.mail import Delivery, DeliveryState, InboundMessage, InboundState, Outcome
 from models.people import Organisation, OrganisationKind, Person, Position
 from models.posts import Post, PostAttachment, PostState, Thread
+from models.roles import Role, RoleName
 from models.tokens import Token, TokenPurpose
 
 __all__ = [
@@ -25,6 +26,8 @@ __all__ = [
     "Post",
     "PostAttachment",
     "PostState",
+    "Role",
+    "RoleName",
     "Thread",
     "Token",
     "TokenPurpose",

@@ -12,6 +12,14 @@ def group_path(slug: str) -> str:
     return f"/nhom/{slug}"
 
 
+def sign_in_path(token: str) -> str:
+    return f"/dang-nhap/{token}"
+
+
+def thread_path(thread_id: int, post_id: int | None = None) -> str:
+    return f"/chu-de/{thread_id}" + (f"#bai-{post_id}" if post_id else "")
+
+
 def confirm_path(token: str) -> str:
     return f"/xac-nhan/{token}"
 

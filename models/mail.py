@@ -81,7 +81,8 @@ class Delivery(db.Model):  # type: ignore[name-defined]
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # A one-time token the message carries; only until the row is settled, so no readable token outlives it.
     secret: Mapped[str | None] = mapped_column(String(128))
-    message_id: Mapped[str] = mapped_column(String(255), unique=True)  # stable across retries
+    # Stable across retries; a post's copies all carry the post's own Message-ID, so clients thread them.
+    message_id: Mapped[str] = mapped_column(String(998), index=True)
     in_reply_to: Mapped[str | None] = mapped_column(String(998))
     state: Mapped[DeliveryState] = mapped_column(enum_column(DeliveryState), default=DeliveryState.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)

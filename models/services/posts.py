@@ -87,7 +87,7 @@ def record_post(
         group_id=group.id,
         thread_id=thread.id,
         parent_id=placement.parent.post_id if placement.parent else None,
-        parent_message_id=new.refs.parent_message_id,
+        parent_message_id=new.refs.parent_message_id or _message_id_of(session, placement),
         message_id=new.refs.message_id,
         inbound_id=new.inbound_id,
         author=new.author,
@@ -112,8 +112,9 @@ def record_post(
         ],
     )
     session.add(post)
-    thread.post_count += 1
-    thread.last_post_at = now
+    if state == PostState.VISIBLE:  # a thread counts, and is listed by, what readers can see
+        thread.post_count += 1
+        thread.last_post_at = now
     session.flush()
     post.html = _link_inline_images(post)
     reattach_orphans(session, post)
@@ -129,3 +130,11 @@ def _link_inline_images(post: Post) -> str | None:
                 f"cid:{attachment.content_id}", links.attachment_path(attachment.id, attachment.filename)
             )
     return html
+
+
+def _message_id_of(session: Session, placement: Placement) -> str | None:
+    """The parent's Message-ID when only the reply key named the parent: copies of this post still say
+    what they answer (In-Reply-To), so mail clients thread them."""
+    if placement.parent is None:
+        return None
+    return session.scalar(select(Post.message_id).where(Post.id == placement.parent.post_id))

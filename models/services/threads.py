@@ -17,7 +17,7 @@ from typing import Protocol
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from models.posts import Post, Thread
+from models.posts import Post, PostState, Thread
 
 SUBJECT_WINDOW = timedelta(days=60)  # a subject-only match looks this far back
 _REPLY_WORD = r"(?:re|aw|sv|fw|fwd|tl|tr|rv|trả lời|chuyển tiếp|phản hồi)\s*(?:\[\d+\]|\(\d+\))?\s*[:：]\s*"
@@ -158,11 +158,14 @@ def merge_threads(session: Session, source: int, into: int) -> None:
 
 def refresh_counts(session: Session, thread_id: int) -> None:
     count, last = session.execute(
-        select(func.count(Post.id), func.max(Post.created_at)).where(Post.thread_id == thread_id)
+        select(func.count(Post.id), func.max(Post.created_at)).where(
+            Post.thread_id == thread_id, Post.state == PostState.VISIBLE
+        )
     ).one()
+    values = {"post_count": count} | ({"last_post_at": last} if last is not None else {})
     session.execute(
         update(Thread)
         .where(Thread.id == thread_id)
-        .values(post_count=count, last_post_at=last)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )

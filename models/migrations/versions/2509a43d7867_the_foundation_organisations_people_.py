@@ -1,6 +1,6 @@
-"""the foundation: organisations, people, groups, memberships, tokens, mail, posts, audit
+"""the foundation: organisations, people, groups, roles, memberships, tokens, mail, posts, audit
 
-Revision ID: d0fbf04cd003
+Revision ID: 2509a43d7867
 Revises: 
 Create Date: 2026-11-22
 
@@ -12,7 +12,7 @@ import models.base
 
 
 # revision identifiers, used by Alembic.
-revision = 'd0fbf04cd003'
+revision = '2509a43d7867'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -112,7 +112,7 @@ def upgrade():
     sa.Column('template', sa.String(length=64), nullable=False),
     sa.Column('params', sa.JSON(), nullable=False),
     sa.Column('secret', sa.String(length=128), nullable=True),
-    sa.Column('message_id', sa.String(length=255), nullable=False),
+    sa.Column('message_id', sa.String(length=998), nullable=False),
     sa.Column('in_reply_to', sa.String(length=998), nullable=True),
     sa.Column('state', sa.Enum('pending', 'sending', 'sent', 'failed', name='deliverystate', native_enum=False, create_constraint=True, length=16), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
@@ -124,11 +124,11 @@ def upgrade():
     sa.Column('created_at', models.base.UtcDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_delivery_person_id_person')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_delivery')),
-    sa.UniqueConstraint('message_id', name=op.f('uq_delivery_message_id')),
     sa.UniqueConstraint('message_key', 'recipient', 'channel', name=op.f('uq_delivery_message_key_recipient_channel'))
     )
     with op.batch_alter_table('delivery', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_delivery_claim'), ['claim'], unique=False)
+        batch_op.create_index(batch_op.f('ix_delivery_message_id'), ['message_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_delivery_person_id'), ['person_id'], unique=False)
         batch_op.create_index('ix_delivery_recipient_template_created_at', ['recipient', 'template', 'created_at'], unique=False)
         batch_op.create_index('ix_delivery_state_next_attempt_at', ['state', 'next_attempt_at'], unique=False)
@@ -153,6 +153,24 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_membership_group_id'), ['group_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_membership_person_id'), ['person_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_membership_state'), ['state'], unique=False)
+
+    op.create_table('role',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.Enum('admin', 'org_admin', 'owner', 'publisher', 'moderator', name='rolename', native_enum=False, create_constraint=True, length=16), nullable=False),
+    sa.Column('group_id', sa.Integer(), nullable=True),
+    sa.Column('organisation_id', sa.Integer(), nullable=True),
+    sa.Column('granted_at', models.base.UtcDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['group_id'], ['group.id'], name=op.f('fk_role_group_id_group')),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_role_organisation_id_organisation')),
+    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_role_person_id_person')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_role')),
+    sa.UniqueConstraint('person_id', 'name', 'group_id', 'organisation_id', name=op.f('uq_role_person_id_name_group_id_organisation_id'))
+    )
+    with op.batch_alter_table('role', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_role_group_id'), ['group_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_role_organisation_id'), ['organisation_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_role_person_id'), ['person_id'], unique=False)
 
     op.create_table('thread',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -265,6 +283,12 @@ def downgrade():
         batch_op.drop_index('ix_thread_group_id_last_post_at')
 
     op.drop_table('thread')
+    with op.batch_alter_table('role', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_role_person_id'))
+        batch_op.drop_index(batch_op.f('ix_role_organisation_id'))
+        batch_op.drop_index(batch_op.f('ix_role_group_id'))
+
+    op.drop_table('role')
     with op.batch_alter_table('membership', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_membership_state'))
         batch_op.drop_index(batch_op.f('ix_membership_person_id'))
@@ -275,6 +299,7 @@ def downgrade():
         batch_op.drop_index('ix_delivery_state_next_attempt_at')
         batch_op.drop_index('ix_delivery_recipient_template_created_at')
         batch_op.drop_index(batch_op.f('ix_delivery_person_id'))
+        batch_op.drop_index(batch_op.f('ix_delivery_message_id'))
         batch_op.drop_index(batch_op.f('ix_delivery_claim'))
 
     op.drop_table('delivery')

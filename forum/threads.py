@@ -1,0 +1,136 @@
+"""A group's topics, a topic's posts, and replying on the web."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+from werkzeug.wrappers import Response
+
+from forum.auth import current_person, signed_in
+from forum.settings import web_settings
+from models import Group, Post, Thread, db, utcnow
+from models.errors import UnknownGroup
+from models.posts import PostState
+from models.services.memberships import active_member_counts, find_group
+from models.services.roles import can_moderate, is_member
+from models.services.webposts import WebReplyRefused, reply_on_web
+
+blueprint = Blueprint("threads", __name__)
+PER_PAGE = 30
+MAX_DEPTH = 4  # deeper replies are shown at this depth, so a long exchange stays readable on a phone
+
+
+@dataclass(frozen=True)
+class Shown:
+    post: Post
+    depth: int
+
+
+@blueprint.get("/nhom/<slug>")
+def group(slug: str) -> str:
+    try:
+        found = find_group(db.session, slug)
+    except UnknownGroup:
+        abort(404)
+    page = max(request.args.get("trang", 1, type=int), 1)
+    threads = db.session.scalars(
+        select(Thread)
+        .where(Thread.group_id == found.id, Thread.post_count > 0)
+        .order_by(Thread.last_post_at.desc(), Thread.id.desc())
+        .limit(PER_PAGE + 1)
+        .offset((page - 1) * PER_PAGE)
+    ).all()
+    return render_template(
+        "group.html",
+        group=found,
+        threads=threads[:PER_PAGE],
+        page=page,
+        more=len(threads) > PER_PAGE,
+        count=active_member_counts(db.session).get(found.id, 0),
+        domain=web_settings().site.domain,
+        member=is_member(db.session, current_person(), found),
+    )
+
+
+@blueprint.get("/chu-de/<int:thread_id>")
+def thread(thread_id: int) -> str:
+    found = db.session.get(Thread, thread_id) or abort(404)
+    group = db.session.get(Group, found.group_id)
+    assert group is not None
+    person = current_person()
+    moderator = can_moderate(db.session, person, group)
+    shown = in_reply_order(found, include_held=moderator)
+    if not shown:
+        abort(404)
+    return render_template(
+        "thread.html",
+        thread=found,
+        group=group,
+        shown=shown,
+        moderator=moderator,
+        member=is_member(db.session, person, group),
+    )
+
+
+def in_reply_order(thread: Thread, include_held: bool) -> list[Shown]:
+    """Depth first: each post followed by its replies, oldest first, depth capped."""
+    states = (PostState.VISIBLE, PostState.HELD) if include_held else (PostState.VISIBLE,)
+    posts = db.session.scalars(
+        select(Post)
+        .where(Post.thread_id == thread.id, Post.state.in_(states))
+        .order_by(Post.created_at, Post.id)
+    ).all()
+    ids = {post.id for post in posts}
+    children: dict[int | None, list[Post]] = {}
+    for post in posts:
+        children.setdefault(post.parent_id if post.parent_id in ids else None, []).append(post)
+    shown: list[Shown] = []
+    stack = [(post, 0) for post in reversed(children.get(None, []))]
+    while stack:
+        post, depth = stack.pop()
+        shown.append(Shown(post, min(depth, MAX_DEPTH)))
+        stack += [(child, depth + 1) for child in reversed(children.get(post.id, []))]
+    return shown
+
+
+@blueprint.post("/chu-de/<int:thread_id>/tra-loi")
+@signed_in
+def reply(thread_id: int) -> Response | tuple[str, int]:
+    found = db.session.get(Thread, thread_id) or abort(404)
+    parent = db.session.get(Post, request.form.get("parent", type=int) or 0)
+    person = current_person()
+    assert person is not None
+    try:
+        post = reply_on_web(
+            db.session,
+            found,
+            parent,
+            person,
+            request.form.get("text", ""),
+            domain=web_settings().site.domain,
+            now=utcnow(),
+        )
+    except WebReplyRefused as refusal:
+        db.session.rollback()
+        return render_template("message.html", title="Chưa gửi được", text=str(refusal)), 400
+    db.session.commit()
+    return redirect(url_for("threads.thread", thread_id=found.id, _anchor=f"bai-{post.id}"))
+
+
+@blueprint.get("/nguoi/<int:person_id>")
+def person(person_id: int) -> str:
+    from models import Person
+
+    found = db.session.get(Person, person_id) or abort(404)
+    posts = db.session.scalars(
+        select(Post)
+        .where(Post.author_id == found.id, Post.state == PostState.VISIBLE)
+        .order_by(Post.created_at.desc())
+        .limit(50)
+    ).all()
+    total = db.session.scalar(
+        select(func.count(Post.id)).where(Post.author_id == found.id, Post.state == PostState.VISIBLE)
+    )
+    return render_template("person.html", person=found, posts=posts, total=total)
