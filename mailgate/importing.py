@@ -28,6 +28,7 @@ from models.mail import InboundMessage, InboundState, Outcome
 from models.people import Person
 from models.posts import Post, PostState, Thread
 from models.services.people import clean_name, normalise_address
+from models.services.search import search_text
 from models.services.threads import SUBJECT_WINDOW, Placement, Refs, Spot, place, refs_for
 
 BATCH = 500
@@ -178,6 +179,7 @@ class Importer:
                 "subject": mail.subject,
                 "text": trimmed.text,
                 "quoted": trimmed.removed,
+                "search_text": search_text(mail.subject, trimmed.text),
                 "html": sanitise(body.html) if body.html else None,
                 "sent_at": mail.date,
                 "created_at": at,

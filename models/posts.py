@@ -59,6 +59,7 @@ class Post(db.Model):  # type: ignore[name-defined]
     text: Mapped[str] = mapped_column(Text, default="")  # what the person wrote
     quoted: Mapped[str] = mapped_column(Text, default="")  # what was trimmed, shown collapsed
     html: Mapped[str | None] = mapped_column(Text)  # sanitised once, when stored
+    search_text: Mapped[str] = mapped_column(Text, default="")  # subject and text folded (services.search)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # the Date header
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     state: Mapped[PostState] = mapped_column(enum_column(PostState), default=PostState.VISIBLE)

@@ -6,6 +6,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from models.search_schema import is_search_object
+
 config = context.config
 # Keep the application's loggers: `nhomthu init` runs migrations inside a process that logs.
 fileConfig(config.config_file_name, disable_existing_loggers=False)
@@ -36,7 +38,11 @@ def run_migrations_offline():
 
 
 def run_migrations_online():
-    arguments = {"process_revision_directives": skip_empty_revisions, **migrate.configure_args}
+    arguments = {
+        "process_revision_directives": skip_empty_revisions,
+        "include_object": is_search_object,
+        **migrate.configure_args,
+    }
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata, **arguments)
         with context.begin_transaction():

@@ -12,6 +12,7 @@ from models import links
 from models.groups import Group, Membership, MembershipState, PostPolicy
 from models.people import Person
 from models.posts import Post, PostAttachment, PostState, Thread
+from models.services.search import search_text
 from models.services.threads import Placement, Refs, reattach_orphans
 
 
@@ -88,6 +89,7 @@ def record_post(
         thread_id=thread.id,
         parent_id=placement.parent.post_id if placement.parent else None,
         parent_message_id=new.refs.parent_message_id or _message_id_of(session, placement),
+        search_text=search_text(new.subject, new.text),
         message_id=new.refs.message_id,
         inbound_id=new.inbound_id,
         author=new.author,

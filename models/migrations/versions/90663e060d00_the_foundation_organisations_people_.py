@@ -1,6 +1,6 @@
 """the foundation: organisations, people, groups, roles, memberships, tokens, mail, posts, audit
 
-Revision ID: 2509a43d7867
+Revision ID: 90663e060d00
 Revises: 
 Create Date: 2026-11-22
 
@@ -12,7 +12,7 @@ import models.base
 
 
 # revision identifiers, used by Alembic.
-revision = '2509a43d7867'
+revision = '90663e060d00'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -201,6 +201,7 @@ def upgrade():
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('quoted', sa.Text(), nullable=False),
     sa.Column('html', sa.Text(), nullable=True),
+    sa.Column('search_text', sa.Text(), nullable=False),
     sa.Column('sent_at', models.base.UtcDateTime(), nullable=True),
     sa.Column('created_at', models.base.UtcDateTime(), nullable=False),
     sa.Column('state', sa.Enum('visible', 'held', 'rejected', name='poststate', native_enum=False, create_constraint=True, length=16), nullable=False),

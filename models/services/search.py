@@ -1,0 +1,105 @@
+"""Search over posts, insensitive to diacritics and case: "gop y" finds "góp ý", "dieu 5" finds "Điều 5".
+
+Text is folded once, in Python, when a post is stored (`Post.search_text`): the same folding on every
+engine, đ → d included. SQLite ranks with FTS5 (an external-content table kept by triggers), PostgreSQL
+with its full-text search over the folded text (a GIN index); both are created by the migration.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from models.posts import Post, PostState
+
+_WORD = re.compile(r"[0-9a-z]+")
+LIMIT = 50
+
+
+def fold(value: str) -> str:
+    """Lower-case ASCII-ish text: diacritics and tone marks removed, đ made d."""
+    decomposed = unicodedata.normalize("NFD", value.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def search_text(subject: str, body: str) -> str:
+    return fold(f"{subject}\n{body}")
+
+
+def words(query: str) -> list[str]:
+    return _WORD.findall(fold(query))[:12]
+
+
+@dataclass(frozen=True)
+class Filters:
+    group_id: int | None = None
+    author_id: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Hit:
+    post: Post
+    excerpt: str
+
+
+def search(
+    session: Session, query: str, filters: Filters = Filters(), limit: int = LIMIT, offset: int = 0
+) -> list[Hit]:
+    terms = words(query)
+    if not terms:
+        return []
+    dialect = session.get_bind().dialect.name
+    where, params = _filters(filters)
+    if dialect == "sqlite":
+        match = " ".join(f'"{t}"' for t in terms[:-1]) + f' "{terms[-1]}"*'
+        sql = (
+            "SELECT post.id FROM post_fts JOIN post ON post.id = post_fts.rowid "
+            f"WHERE post_fts MATCH :match AND post.state = :visible{where} "
+            "ORDER BY bm25(post_fts), post.id DESC LIMIT :limit OFFSET :offset"
+        )
+        params["match"] = match
+    else:
+        sql = (
+            "SELECT post.id FROM post "
+            "WHERE to_tsvector('simple', post.search_text) @@ to_tsquery('simple', :match) "
+            f"AND post.state = :visible{where} "
+            "ORDER BY ts_rank(to_tsvector('simple', post.search_text), to_tsquery('simple', :match)) DESC, "
+            "post.id DESC LIMIT :limit OFFSET :offset"
+        )
+        params["match"] = " & ".join(terms[:-1] + [f"{terms[-1]}:*"])
+    params |= {"visible": PostState.VISIBLE.value, "limit": limit, "offset": offset}
+    ids = [row[0] for row in session.execute(text(sql), params)]
+    posts = {post.id: post for post in session.query(Post).filter(Post.id.in_(ids))} if ids else {}
+    return [Hit(posts[i], excerpt(posts[i].text, terms)) for i in ids if i in posts]
+
+
+def _filters(filters: Filters) -> tuple[str, dict[str, object]]:
+    clauses: list[str] = []
+    params: dict[str, object] = {}
+    for column, name, value, operator in (
+        ("post.group_id", "group_id", filters.group_id, "="),
+        ("post.author_id", "author_id", filters.author_id, "="),
+        ("post.created_at", "since", filters.since, ">="),
+        ("post.created_at", "until", filters.until, "<="),
+    ):
+        if value is not None:
+            clauses.append(f" AND {column} {operator} :{name}")
+            params[name] = value.replace(tzinfo=None) if isinstance(value, datetime) else value
+    return "".join(clauses), params
+
+
+def excerpt(body: str, terms: list[str], width: int = 160) -> str:
+    """The part of the text around the first word found (positions agree: folding keeps lengths for NFC text
+    except for rare compatibility characters, so a miss falls back to the start)."""
+    folded = fold(body)
+    found = min((i for i in (folded.find(t) for t in terms) if i >= 0), default=0)
+    start = max(found - width // 3, 0)
+    snippet = body[start : start + width].strip()
+    return ("…" if start else "") + snippet + ("…" if start + width < len(body) else "")
