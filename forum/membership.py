@@ -13,8 +13,16 @@ from wtforms import ValidationError
 
 from forum.settings import web_settings
 from models import db, utcnow
-from models.errors import NotAMember, TokenExpired, TokenInvalid, TokenUsed
-from models.services.memberships import JoinRules, confirm_request, end_membership, find_by_unsubscribe_key
+from models.errors import InvalidAddress, NotAMember, TokenExpired, TokenInvalid, TokenUsed, UnknownGroup
+from models.groups import MembershipSource
+from models.services.memberships import (
+    JoinRules,
+    confirm_request,
+    end_membership,
+    find_by_unsubscribe_key,
+    find_group,
+    request_membership,
+)
 from models.services.tokens import find_token
 from models.tokens import TokenPurpose
 
@@ -94,4 +102,35 @@ def unsubscribe(key: str) -> str | tuple[str, int]:
         "message.html",
         title="Đã rời nhóm",
         text=f"Địa chỉ {membership.person.email} đã rời nhóm {membership.group.name_vi}.",
+    )
+
+
+@blueprint.post("/nhom/<slug>/dang-ky")
+def join(slug: str) -> str | tuple[str, int]:
+    """Joining from the web: the same confirmation by email as dangky-, so nobody subscribes another."""
+    try:
+        group = find_group(db.session, slug)
+        request_membership(
+            db.session,
+            group,
+            request.form.get("email", ""),
+            source=MembershipSource.WEB,
+            rules=_rules(),
+            now=utcnow(),
+        )
+    except UnknownGroup:
+        abort(404)
+    except InvalidAddress:
+        db.session.rollback()
+        return render_template(
+            "message.html",
+            title="Địa chỉ không hợp lệ",
+            text="Hãy nhập một địa chỉ thư điện tử đầy đủ, ví dụ ten@truong.edu.vn.",
+        ), 400
+    db.session.commit()
+    return render_template(
+        "message.html",
+        title="Kiểm tra hộp thư",
+        text=f"Một thư xác nhận đã được gửi tới {request.form.get('email', '').strip()}. "
+        f"Mở liên kết trong thư, hoặc nhấn Trả lời, để tham gia nhóm {group.name_vi}.",
     )

@@ -155,3 +155,21 @@ def test_absurd_unsubscribe_key_is_a_clean_404(client):
 
 def test_test_mailbox_is_absent_when_a_mail_server_is_configured(app):
     assert app.test_client().get("/quan-tri/hop-thu-thu-nghiem/").status_code == 404
+
+
+def test_joining_from_the_web_sends_the_same_confirmation(make_app):
+    app = make_app()
+    client = app.test_client()
+    page = client.get("/nhom/thpt").get_data(as_text=True)
+    done = client.post(
+        "/nhom/thpt/dang-ky", data={"csrf_token": csrf_token(page), "email": "Co.Hoa@Gmail.com"}
+    )
+    assert done.status_code == 200 and "Kiểm tra hộp thư" in done.get_data(as_text=True)
+    delivery = db.session.scalar(select(Delivery).where(Delivery.template == "confirm"))
+    assert delivery.recipient == "co.hoa@gmail.com"
+    membership = db.session.scalar(select(Membership))
+    assert (membership.state, membership.source) == (MembershipState.PENDING, MembershipSource.WEB)
+    bad = client.post(
+        "/nhom/thpt/dang-ky", data={"csrf_token": csrf_token(page), "email": "khong-phai-dia-chi"}
+    )
+    assert bad.status_code == 400
