@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from models.posts import Post, PostState
@@ -76,7 +76,7 @@ def search(
         params["match"] = " & ".join(terms[:-1] + [f"{terms[-1]}:*"])
     params |= {"visible": PostState.VISIBLE.value, "limit": limit, "offset": offset}
     ids = [row[0] for row in session.execute(text(sql), params)]
-    posts = {post.id: post for post in session.query(Post).filter(Post.id.in_(ids))} if ids else {}
+    posts = {post.id: post for post in session.scalars(select(Post).where(Post.id.in_(ids)))} if ids else {}
     return [Hit(posts[i], excerpt(posts[i].text, terms)) for i in ids if i in posts]
 
 
