@@ -5,7 +5,19 @@ from __future__ import annotations
 from flask import Flask, g
 from flask_wtf.csrf import CSRFProtect
 
-from forum import api, attachments, feeds, groups, membership, moderation, searching, signin, testbox, threads
+from forum import (
+    api,
+    attachments,
+    feeds,
+    groups,
+    health,
+    membership,
+    moderation,
+    searching,
+    signin,
+    testbox,
+    threads,
+)
 from forum.auth import current_person
 from forum.settings import WebSettings
 
@@ -21,6 +33,7 @@ def register(app: Flask, settings: WebSettings) -> None:
     app.register_blueprint(signin.blueprint)
     app.register_blueprint(moderation.blueprint)
     app.register_blueprint(searching.blueprint)
+    app.register_blueprint(health.blueprint)
     app.register_blueprint(attachments.blueprint)
     app.register_blueprint(api.blueprint)
     app.register_blueprint(feeds.blueprint)

@@ -173,3 +173,14 @@ def test_joining_from_the_web_sends_the_same_confirmation(make_app):
         "/nhom/thpt/dang-ky", data={"csrf_token": csrf_token(page), "email": "khong-phai-dia-chi"}
     )
     assert bad.status_code == 400
+
+
+def test_health_reports_the_database_and_queue_ages(client):
+    answer = client.get("/health")
+    assert answer.status_code == 200
+    assert answer.get_json() == {
+        "status": "ok",
+        "database": "ok",
+        "inbound_oldest_seconds": 0,
+        "outbox_oldest_seconds": 0,
+    }
