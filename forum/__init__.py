@@ -6,6 +6,7 @@ from flask import Flask, g
 from flask_wtf.csrf import CSRFProtect
 
 from forum import (
+    admin,
     api,
     attachments,
     feeds,
@@ -34,6 +35,7 @@ def register(app: Flask, settings: WebSettings) -> None:
     app.register_blueprint(moderation.blueprint)
     app.register_blueprint(searching.blueprint)
     app.register_blueprint(health.blueprint)
+    app.register_blueprint(admin.blueprint)
     app.register_blueprint(attachments.blueprint)
     app.register_blueprint(api.blueprint)
     app.register_blueprint(feeds.blueprint)
