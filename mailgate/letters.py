@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import email.utils
-from datetime import datetime, timedelta, timezone
+import html
+import re
+from datetime import UTC, datetime, timedelta, timezone
 from email.headerregistry import Address
 from email.message import EmailMessage
 from typing import Any
@@ -16,6 +18,7 @@ from mailgate.loops import LOOP_HEADER
 from models import links
 from models.groups import Group, Membership, MembershipState
 from models.mail import Delivery
+from models.notices import Notice
 from models.posts import Post
 from models.services.memberships import find_group, unsubscribe_key
 from models.site import Site
@@ -32,24 +35,89 @@ VIETNAM = timezone(timedelta(hours=7), "ICT")
 def render(delivery: Delivery, session: Session, site: Site) -> EmailMessage:
     group = find_group(session, delivery.params["group"]) if "group" in delivery.params else None
     membership = _membership(session, delivery)
-    post = session.get(Post, delivery.params["post"]) if "post" in delivery.params else None
-    context = _context(delivery, site, group, membership) | (
-        {"post": post, "thread_url": _thread_url(site, post)} if post else {}
+    notice = session.get(Notice, delivery.params["notice"]) if "notice" in delivery.params else None
+    post = (
+        notice.post
+        if notice
+        else session.get(Post, delivery.params["post"])
+        if "post" in delivery.params
+        else None
     )
+    context = _context(delivery, site, group, membership) | _notice_context(notice)
+    if post is not None:
+        context |= {"post": post, "thread_url": _thread_url(site, post)}
     subject, _, body = _TEMPLATES.get_template(f"{delivery.template}.txt").render(context).partition("\n\n")
     message = EmailMessage()
     message["To"] = delivery.recipient
     message["Subject"] = subject.strip()
     message["Date"] = email.utils.format_datetime(delivery.created_at)
     message["Message-ID"] = delivery.message_id
-    if post is not None and group is not None:
+    if post is not None and group is not None and delivery.template != "reminder":
         _post_headers(message, delivery, site, group, post)
     else:
         _system_headers(message, delivery, site, group)
     if group is not None:
         _list_headers(message, site, group, context.get("unsubscribe_url"))
     message.set_content(body.lstrip("\n"), cte="7bit" if body.isascii() else "base64")
+    if notice is not None and delivery.template == "notice":
+        message.add_alternative(_html(body), subtype="html", cte="base64")
+        if notice.kind.is_meeting and notice.meeting_start:
+            message.add_attachment(
+                calendar(notice, site),
+                subtype="calendar",
+                filename="lich-hop.ics",
+                params={"method": "PUBLISH"},
+            )
     return message
+
+
+def _notice_context(notice: Notice | None) -> dict[str, Any]:
+    if notice is None:
+        return {}
+    return {
+        "notice": notice,
+        "kind": notice.kind.label_vi,
+        "deadline": vietnam_time(notice.deadline) if notice.deadline else "",
+        "meeting": vietnam_time(notice.meeting_start) if notice.meeting_start else "",
+    }
+
+
+def _html(text: str) -> str:
+    """The text part as simple HTML: escaped, paragraphs kept, links clickable."""
+    escaped = html.escape(text)
+    linked = re.sub(r"(https?://[^\s<]+)", r'<a href="\1">\1</a>', escaped)
+    paragraphs = "".join(f"<p>{p.replace(chr(10), '<br>')}</p>" for p in linked.split("\n\n") if p.strip())
+    style = "font-family:sans-serif;line-height:1.5"
+    return f'<!doctype html><html lang="vi"><body style="{style}">{paragraphs}</body></html>'
+
+
+def calendar(notice: Notice, site: Site) -> str:
+    """RFC 5545: the meeting as an event, so it lands in the recipient's calendar."""
+    start = notice.meeting_start
+    assert start is not None
+    end = notice.meeting_end or start + timedelta(hours=2)
+    stamp = "%Y%m%dT%H%M%SZ"
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//nhomthu//vi",
+        "METHOD:PUBLISH",
+        "BEGIN:VEVENT",
+        f"UID:notice-{notice.id}@{site.domain}",
+        f"DTSTAMP:{notice.created_at.astimezone(UTC).strftime(stamp)}",
+        f"DTSTART:{start.astimezone(UTC).strftime(stamp)}",
+        f"DTEND:{end.astimezone(UTC).strftime(stamp)}",
+        f"SUMMARY:{_ics_text(notice.title)}",
+        f"LOCATION:{_ics_text(notice.meeting_place or '')}",
+        f"URL:{site.url(links.thread_path(notice.thread_id))}",
+        "END:VEVENT",
+        "END:VCALENDAR",
+    ]
+    return "\r\n".join(lines) + "\r\n"
+
+
+def _ics_text(value: str) -> str:
+    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
 
 
 def _system_headers(message: EmailMessage, delivery: Delivery, site: Site, group: Group | None) -> None:

@@ -18,6 +18,7 @@ from mailgate.trimming import trim_quotes
 from models.errors import InvalidAddress, UnknownGroup
 from models.groups import Group
 from models.mail import Delivery
+from models.notices import Notice
 from models.posts import Post
 from models.services.fanout import deliver_post
 from models.services.memberships import find_group
@@ -63,7 +64,12 @@ def _replied_post(ctx: Context, key: str) -> Post | None:
     delivery_id = read_signed_key("reply", key, ctx.settings.site.secret_key)
     delivery = ctx.session.get(Delivery, delivery_id) if delivery_id else None
     kind, _, number = (delivery.message_key if delivery else "").partition(":")
-    return ctx.session.get(Post, int(number)) if kind == "post" and number.isdigit() else None
+    if not number.isdigit():
+        return None
+    if kind == "notice":
+        notice = ctx.session.get(Notice, int(number))
+        return notice.post if notice else None
+    return ctx.session.get(Post, int(number)) if kind == "post" else None
 
 
 def _post_by_references(ctx: Context) -> Post | None:

@@ -5,11 +5,13 @@ Everything else (mailgate/, forum/, bot/) imports from here; this package import
 
 from models.base import UtcDateTime, db, utcnow
 from models.entities import (  # noqa: I001
+    Answer,
     AuditEvent,
     Delivery,
     Group,
     InboundMessage,
     Membership,
+    Notice,
     Organisation,
     Person,
     Post,
@@ -20,11 +22,13 @@ from models.entities import (  # noqa: I001
 )
 
 __all__ = [
+    "Answer",
     "AuditEvent",
     "Delivery",
     "Group",
     "InboundMessage",
     "Membership",
+    "Notice",
     "Organisation",
     "Person",
     "Post",

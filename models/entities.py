@@ -3,12 +3,17 @@
 from models.audit import AuditEvent
 from models.groups import Group, Membership, MembershipSource, MembershipState
 from models.mail import Delivery, DeliveryState, InboundMessage, InboundState, Outcome
+from models.notices import Answer, Notice, NoticeGroup, NoticeKind
 from models.people import Organisation, OrganisationKind, Person, Position
 from models.posts import Post, PostAttachment, PostState, Thread
 from models.roles import Role, RoleName
 from models.tokens import Token, TokenPurpose
 
 __all__ = [
+    "Answer",
+    "Notice",
+    "NoticeGroup",
+    "NoticeKind",
     "AuditEvent",
     "Delivery",
     "DeliveryState",

@@ -3,30 +3,37 @@
 from __future__ import annotations
 
 import json
+import mimetypes
 import time
+from datetime import datetime
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from mailgate.archives import open_archive
 from mailgate.importing import import_archive
+from mailgate.letters import VIETNAM
 from mailgate.summary import summarise
-from models import Group, InboundMessage, db, utcnow
+from models import Delivery, Group, InboundMessage, Organisation, db, utcnow
 from models.errors import UnknownGroup
 from models.mail import Outcome
+from models.notices import NoticeKind
 from models.services import seeding
 from models.services.inbound import store_raw
 from models.services.memberships import active_member_counts, find_group
+from models.services.notices import NotAllowed, NoticeDraft, publish_notice
+from models.services.people import find_person
+from models.services.posts import NewAttachment
 from wiring import current_settings
 from wiring.processes import build_gate, run_bot, run_worker
 
 
 def register_commands(cli: click.Group) -> None:
-    for command in (init, groups, mailgate, mail, worker, bot):
+    for command in (init, groups, mailgate, mail, notice, worker, bot):
         cli.add_command(command)
 
 
@@ -183,6 +190,86 @@ def import_mbox(path: Path, slug: str) -> None:
 def _uncompressed_size(path: Path) -> int:
     with open_archive(path) as archive:
         return sum(len(chunk) for chunk in iter(lambda: archive.read(1 << 20), b""))
+
+
+@click.group()
+def notice() -> None:
+    """Notices: publish as a unit would on the web."""
+
+
+@notice.command("publish")
+@click.option("--group", "slugs", multiple=True, required=True, help="A target group (repeat for several).")
+@click.option("--kind", type=click.Choice([k.value for k in NoticeKind]), required=True)
+@click.option("--title", required=True)
+@click.option("--body-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
+@click.option(
+    "--as", "publisher", required=True, help="The publisher's address (a publisher of every group)."
+)
+@click.option("--unit", default="", help="The publishing unit (an organisation's name).")
+@click.option("--deadline", default=None, help="YYYY-MM-DD [HH:MM], Vietnam time.")
+@click.option("--meeting", default=None, help="The meeting's start, YYYY-MM-DD HH:MM, Vietnam time.")
+@click.option("--place", default=None, help="The meeting's place.")
+@click.option(
+    "--attach", "files", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@with_appcontext
+def publish(
+    slugs: tuple[str, ...],
+    kind: str,
+    title: str,
+    body_file: Path,
+    publisher: str,
+    unit: str,
+    deadline: str | None,
+    meeting: str | None,
+    place: str | None,
+    files: tuple[Path, ...],
+) -> None:
+    """Publish a notice: a thread in the first group and one mail per member of all the groups."""
+    try:
+        targets = tuple(find_group(db.session, slug) for slug in slugs)
+    except UnknownGroup as error:
+        raise click.BadParameter(f"không có nhóm {error}", param_hint="--group") from error
+    person = find_person(db.session, publisher)
+    if person is None:
+        raise click.BadParameter(f"không có người dùng {publisher}", param_hint="--as")
+    organisation = db.session.scalar(select(Organisation).where(Organisation.name == unit)) if unit else None
+    draft = NoticeDraft(
+        kind=NoticeKind(kind),
+        title=title,
+        body=body_file.read_text(encoding="utf-8"),
+        groups=targets,
+        deadline=_vietnam_time(deadline, "--deadline"),
+        meeting_start=_vietnam_time(meeting, "--meeting"),
+        meeting_place=place,
+        attachments=tuple(NewAttachment(f.name, _content_type(f), f.read_bytes()) for f in files),
+    )
+    try:
+        published = publish_notice(
+            db.session, draft, person, unit=organisation, domain=current_settings().site.domain, now=utcnow()
+        )
+    except NotAllowed as error:
+        raise click.ClickException(f"{publisher} không được đăng thông báo vào các nhóm này") from error
+    db.session.commit()
+    count = db.session.scalar(
+        select(func.count(Delivery.id)).where(Delivery.message_key == f"notice:{published.id}")
+    )
+    click.echo(f"Thông báo #{published.id}: chủ đề #{published.thread_id}, {count} thư sẽ được gửi.")
+
+
+def _vietnam_time(value: str | None, option: str) -> datetime | None:
+    if not value:
+        return None
+    for pattern in ("%Y-%m-%d %H:%M", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(value, pattern).replace(tzinfo=VIETNAM)
+        except ValueError:
+            continue
+    raise click.BadParameter("cần dạng YYYY-MM-DD hoặc YYYY-MM-DD HH:MM", param_hint=option)
+
+
+def _content_type(path: Path) -> str:
+    return mimetypes.guess_type(path.name)[0] or "application/octet-stream"
 
 
 @click.command()

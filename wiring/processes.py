@@ -14,6 +14,7 @@ from mailgate.gate import Gate
 from mailgate.imap import Inbox
 from mailgate.transport import FolderTransport, SmtpTransport, Transport
 from models import db, utcnow
+from models.services.notices import remind_due
 from models.services.tokens import purge_tokens
 from wiring.environment import Settings
 
@@ -37,7 +38,13 @@ class Job:
     minutes: int
 
 
-JOBS = (Job("purge_tokens", lambda: purge_tokens(db.session, utcnow()), minutes=60),)
+def configure_jobs(settings: Settings) -> tuple[Job, ...]:
+    """The whole schedule, in one table."""
+    domain = settings.site.domain
+    return (
+        Job("purge_tokens", lambda: purge_tokens(db.session, utcnow()), minutes=60),
+        Job("remind_due", lambda: remind_due(db.session, utcnow(), domain), minutes=30),
+    )
 
 
 def run_job(app: Flask, job: Job) -> int:
@@ -56,7 +63,8 @@ def run_job(app: Flask, job: Job) -> int:
 
 def run_worker(app: Flask) -> None:
     scheduler = BlockingScheduler(timezone="UTC")
-    for job in JOBS:
+    jobs = configure_jobs(app.extensions["nhomthu.settings"])
+    for job in jobs:
         scheduler.add_job(
             run_job,
             "interval",
@@ -67,7 +75,7 @@ def run_worker(app: Flask) -> None:
             max_instances=1,
             next_run_time=utcnow(),
         )
-    log.info("worker: %d jobs scheduled", len(JOBS))
+    log.info("worker: %d jobs scheduled", len(jobs))
     scheduler.start()
 
 

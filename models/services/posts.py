@@ -120,6 +120,10 @@ def record_post(
     session.flush()
     post.html = _link_inline_images(post)
     reattach_orphans(session, post)
+    if state == PostState.VISIBLE:
+        from models.services.notices import note_answer  # notices build on posts
+
+        note_answer(session, post, now)
     return post
 
 

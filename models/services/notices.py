@@ -1,0 +1,219 @@
+"""Publishing a notice to groups, and tracking who answered the ones that ask for an answer."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from models.groups import Group, Membership, MembershipState
+from models.mail import Delivery, DeliveryState
+from models.notices import Answer, Notice, NoticeGroup, NoticeKind
+from models.people import Organisation, Person
+from models.posts import Post, PostState
+from models.roles import RoleName
+from models.services import audit, outbox
+from models.services.posts import NewAttachment, NewPost, record_post
+from models.services.roles import has_group_role
+from models.services.threads import Placement, refs_for
+
+REMIND_BEFORE = timedelta(days=2)
+BATCH = 5000
+
+
+class NotAllowed(Exception):
+    """The person may not publish to one of the groups."""
+
+
+@dataclass(frozen=True)
+class NoticeDraft:
+    kind: NoticeKind
+    title: str
+    body: str
+    groups: tuple[Group, ...]
+    deadline: datetime | None = None
+    answer_required: bool = False
+    meeting_start: datetime | None = None
+    meeting_end: datetime | None = None
+    meeting_place: str | None = None
+    attachments: tuple[NewAttachment, ...] = field(default=())
+
+
+def may_publish(session: Session, person: Person | None, group: Group) -> bool:
+    return has_group_role(session, person, group, RoleName.PUBLISHER)
+
+
+def publish_notice(
+    session: Session,
+    draft: NoticeDraft,
+    publisher: Person,
+    *,
+    unit: Organisation | None,
+    domain: str,
+    now: datetime,
+    message_id: str | None = None,
+) -> Notice:
+    """The notice becomes a thread and a post in its first group, and one outbox row per member of all its
+    groups (a person in two of them gets it once), all in the caller's transaction."""
+    if not draft.groups or not all(may_publish(session, publisher, g) for g in draft.groups):
+        raise NotAllowed(publisher.email)
+    home = draft.groups[0]
+    refs = refs_for(message_id or outbox.new_message_id(domain), None, [], draft.title)
+    new = NewPost(
+        refs=refs,
+        subject=draft.title,
+        text=draft.body,
+        author=publisher,
+        author_name=unit.name if unit else publisher.name,
+        attachments=draft.attachments,
+    )
+    post = record_post(
+        session, home, new, Placement(None, None, "new"), state=PostState.VISIBLE, reason="", now=now
+    )
+    notice = Notice(
+        post_id=post.id,
+        thread_id=post.thread_id,
+        kind=draft.kind,
+        title=draft.title,
+        publisher=publisher,
+        unit=unit,
+        answer_required=draft.answer_required or draft.kind.asks_for_answer,
+        deadline=draft.deadline,
+        meeting_start=draft.meeting_start,
+        meeting_end=draft.meeting_end,
+        meeting_place=draft.meeting_place,
+        created_at=now,
+    )
+    session.add(notice)
+    session.flush()
+    session.add_all(NoticeGroup(notice_id=notice.id, group_id=g.id) for g in draft.groups)
+    count = _fan_out(session, notice, draft.groups, now)
+    audit.record(
+        session,
+        f"web:{publisher.email}",
+        "notice.publish",
+        notice,
+        groups=[g.slug for g in draft.groups],
+        recipients=count,
+    )
+    return notice
+
+
+def _fan_out(session: Session, notice: Notice, groups: tuple[Group, ...], now: datetime) -> int:
+    order = {g.id: n for n, g in enumerate(groups)}
+    slugs = {g.id: g.slug for g in groups}
+    rows = session.execute(
+        select(Membership.id, Membership.group_id, Person.id, Person.email)
+        .join(Person, Person.id == Membership.person_id)
+        .where(Membership.group_id.in_(order), Membership.state == MembershipState.ACTIVE)
+    ).all()
+    first: dict[int, tuple[int, int, str]] = {}
+    for membership_id, group_id, person_id, email in sorted(rows, key=lambda r: order[r[1]]):
+        first.setdefault(person_id, (membership_id, group_id, email))
+    values = [
+        {
+            "message_key": f"notice:{notice.id}",
+            "recipient": email,
+            "person_id": person_id,
+            "channel": "email",
+            "template": "notice",
+            "params": {"notice": notice.id, "group": slugs[group_id], "membership": membership_id},
+            "message_id": notice.post.message_id,
+            "state": DeliveryState.PENDING,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for person_id, (membership_id, group_id, email) in first.items()
+    ]
+    for start in range(0, len(values), BATCH):
+        session.execute(insert(Delivery), values[start : start + BATCH])
+    return len(values)
+
+
+def note_answer(session: Session, post: Post, now: datetime) -> Answer | None:
+    """A reply in the thread of a notice that asks for an answer answers it, for its author and their unit."""
+    notice = session.scalar(select(Notice).where(Notice.thread_id == post.thread_id))
+    if notice is None or not notice.answer_required or post.author is None or post.id == notice.post_id:
+        return None
+    existing = session.scalar(
+        select(Answer).where(Answer.notice_id == notice.id, Answer.person_id == post.author.id)
+    )
+    if existing is not None:
+        return existing
+    answer = Answer(
+        notice_id=notice.id,
+        person_id=post.author.id,
+        organisation_id=post.author.organisation_id,
+        post_id=post.id,
+        answered_at=now,
+        late=bool(notice.deadline and now > notice.deadline),
+    )
+    session.add(answer)
+    return answer
+
+
+@dataclass(frozen=True)
+class OrganisationStatus:
+    organisation: str
+    answered: bool
+    answers: tuple[Answer, ...]
+    waiting: tuple[str, ...]  # recipients of this organisation who have not answered
+
+
+def answer_table(session: Session, notice: Notice) -> list[OrganisationStatus]:
+    """Per organisation of the recipients: answered (by whom, when, late or not), or who is still awaited."""
+    answers = session.scalars(select(Answer).where(Answer.notice_id == notice.id)).all()
+    answered_people = {a.person_id for a in answers}
+    recipients = session.execute(
+        select(Person.id, Person.email, Organisation.name)
+        .join(Delivery, Delivery.person_id == Person.id)
+        .outerjoin(Organisation, Organisation.id == Person.organisation_id)
+        .where(Delivery.message_key == f"notice:{notice.id}", Delivery.channel == "email")
+        .where(Person.id != notice.publisher_id)  # the publishing unit does not answer itself
+    ).all()
+    by_organisation: dict[str, list[str]] = defaultdict(list)
+    for person_id, email, organisation in recipients:
+        if person_id not in answered_people:
+            by_organisation[organisation or "(chưa rõ đơn vị)"].append(email)
+    answered_by: dict[str, list[Answer]] = defaultdict(list)
+    for answer in answers:
+        answered_by[answer.organisation.name if answer.organisation else "(chưa rõ đơn vị)"].append(answer)
+    names = sorted(set(by_organisation) | set(answered_by))
+    return [
+        OrganisationStatus(n, bool(answered_by[n]), tuple(answered_by[n]), tuple(by_organisation[n]))
+        for n in names
+    ]
+
+
+def remind_due(session: Session, now: datetime, domain: str, before: timedelta = REMIND_BEFORE) -> int:
+    """One reminder, before the deadline, to each recipient whose organisation has not answered."""
+    due = session.scalars(
+        select(Notice).where(Notice.answer_required, Notice.deadline > now, Notice.deadline <= now + before)
+    ).all()
+    sent = 0
+    for notice in due:
+        for status in answer_table(session, notice):
+            if status.answered:
+                continue
+            for address in status.waiting:
+                before_count = session.scalar(
+                    select(Delivery.id).where(
+                        Delivery.message_key == f"reminder:{notice.id}", Delivery.recipient == address
+                    )
+                )
+                if before_count is None:
+                    outbox.enqueue(
+                        session,
+                        key=f"reminder:{notice.id}",
+                        recipient=address,
+                        template="reminder",
+                        domain=domain,
+                        now=now,
+                        params={"notice": notice.id},
+                    )
+                    sent += 1
+    return sent

@@ -1,0 +1,228 @@
+"""Notices: publish once, reach every member once, know who answered, remind the rest."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from models import Delivery, Membership, Organisation, db, utcnow
+from models.groups import MembershipSource, MembershipState
+from models.notices import NoticeKind
+from models.people import OrganisationKind
+from models.roles import RoleName
+from models.services.memberships import find_group
+from models.services.notices import NotAllowed, NoticeDraft, answer_table, publish_notice, remind_due
+from models.services.roles import grant
+from tests.conftest import DOMAIN, environment
+from tests.factories import address, make_mail, make_member
+
+NHOMTHU = str(Path(sys.executable).parent / "nhomthu")
+
+
+def organisation(name: str) -> Organisation:
+    found = Organisation(name=name, kind=OrganisationKind.PROVINCE)
+    db.session.add(found)
+    db.session.commit()
+    return found
+
+
+def join(person, slug: str) -> None:
+    db.session.add(
+        Membership(
+            person=person,
+            group=find_group(db.session, slug),
+            state=MembershipState.ACTIVE,
+            source=MembershipSource.IMPORT,
+            unsubscribe_nonce="t",
+            requested_at=utcnow(),
+        )
+    )
+    db.session.commit()
+
+
+@pytest.fixture
+def ministry_unit():
+    publisher = make_member("VanPhongBo", "so")
+    for slug in ("so", "phong"):
+        grant(db.session, publisher, RoleName.PUBLISHER, group=find_group(db.session, slug))
+    unit = organisation("Văn phòng Bộ")
+    db.session.commit()
+    return publisher, unit
+
+
+def draft(kind=NoticeKind.REPLY_REQUESTED, **extra) -> NoticeDraft:
+    groups = (find_group(db.session, "so"), find_group(db.session, "phong"))
+    return NoticeDraft(
+        kind=kind,
+        title="Báo cáo tổng kết năm học",
+        body="Đề nghị các Sở gửi báo cáo.",
+        groups=groups,
+        **extra,
+    )
+
+
+def test_notice_reaches_each_member_once_with_every_header(app, gate, smtp, ministry_unit):
+    publisher, unit = ministry_unit
+    hanoi, hue = organisation("Sở GD&ĐT Hà Nội"), organisation("Sở GD&ĐT Huế")
+    clerk = make_member("VanThuHaNoi", "so")
+    clerk.organisation = hanoi
+    join(clerk, "phong")  # in both groups: gets it once
+    make_member("VanThuHue", "so").organisation = hue
+    db.session.commit()
+    notice = publish_notice(
+        db.session,
+        draft(deadline=utcnow() + timedelta(days=5)),
+        publisher,
+        unit=unit,
+        domain=DOMAIN,
+        now=utcnow(),
+    )
+    db.session.commit()
+    gate.drain()
+    copies = smtp.to(clerk.email)
+    assert len(copies) == 1
+    [copy] = copies
+    assert copy["Subject"] == "[Yêu cầu phúc đáp] Báo cáo tổng kết năm học"
+    assert "Văn phòng Bộ" in str(copy["From"]) and copy["From"].addresses[0].addr_spec == f"so@{DOMAIN}"
+    assert str(copy["Reply-To"]).startswith("traloi+") and copy["List-Id"] and copy["List-Unsubscribe-Post"]
+    assert copy["List-Archive"] and copy["Message-ID"] == notice.post.message_id
+    assert smtp.received[0].sender.startswith("bounces+")
+    assert {p.get_content_type() for p in copy.walk()} >= {"text/plain", "text/html"}
+    assert f"https://nhomthu.test/chu-de/{notice.thread_id}" in copy.get_body(("plain",)).get_content()
+    assert "Hạn chót" in copy.get_body(("plain",)).get_content()
+
+
+def test_invitation_carries_a_calendar_file(app, gate, smtp, ministry_unit):
+    publisher, unit = ministry_unit
+    member = make_member("GiamDoc", "so")
+    start = utcnow() + timedelta(days=3)
+    publish_notice(
+        db.session,
+        draft(NoticeKind.INVITATION, meeting_start=start, meeting_place="Phòng họp A, 35 Đại Cồ Việt"),
+        publisher,
+        unit=unit,
+        domain=DOMAIN,
+        now=utcnow(),
+    )
+    db.session.commit()
+    gate.drain()
+    [copy] = smtp.to(member.email)
+    [ics] = [p for p in copy.walk() if p.get_content_type() == "text/calendar"]
+    text = ics.get_content()
+    assert "BEGIN:VEVENT" in text and f"DTSTART:{start.strftime('%Y%m%dT%H%M%SZ')}" in text
+    assert "LOCATION:Phòng họp A\\, 35 Đại Cồ Việt" in text
+
+
+def test_only_publishers_publish(app, ministry_unit):
+    stranger = make_member("GiaoVien", "so")
+    with pytest.raises(NotAllowed):
+        publish_notice(db.session, draft(), stranger, unit=None, domain=DOMAIN, now=utcnow())
+
+
+def test_replies_are_answers_per_organisation_and_the_rest_are_reminded_once(
+    app, gate, smtp, imap, ministry_unit
+):
+    publisher, unit = ministry_unit
+    hanoi, hue = organisation("Sở GD&ĐT Hà Nội"), organisation("Sở GD&ĐT Huế")
+    clerk, director, other = (
+        make_member("VanThu", "so"),
+        make_member("GiamDoc", "so"),
+        make_member("Hue", "so"),
+    )
+    clerk.organisation = director.organisation = hanoi
+    other.organisation = hue
+    db.session.commit()
+    notice = publish_notice(
+        db.session,
+        draft(deadline=utcnow() + timedelta(days=1)),
+        publisher,
+        unit=unit,
+        domain=DOMAIN,
+        now=utcnow(),
+    )
+    db.session.commit()
+    gate.drain()
+    [copy] = smtp.to(clerk.email)
+    imap.append(
+        make_mail(clerk.email, str(copy["Reply-To"]), subject="Re: Báo cáo", body="Sở Hà Nội gửi báo cáo.")
+    )
+    gate.drain()
+
+    table = {row.organisation: row for row in answer_table(db.session, notice)}
+    assert table["Sở GD&ĐT Hà Nội"].answered and [
+        a.person.email for a in table["Sở GD&ĐT Hà Nội"].answers
+    ] == [clerk.email]
+    assert not table["Sở GD&ĐT Huế"].answered and table["Sở GD&ĐT Huế"].waiting == (other.email,)
+
+    assert remind_due(db.session, utcnow(), DOMAIN) == 1, "Huế only: Hà Nội answered through its clerk"
+    assert remind_due(db.session, utcnow(), DOMAIN) == 0, "once"
+    db.session.commit()
+    gate.drain()
+    [reminder] = smtp.to(other.email)[1:]
+    assert reminder["Subject"].startswith("Nhắc:")
+    assert smtp.to(director.email)[1:] == []
+
+
+def test_notice_publish_command(make_app, mail_env, database_url, tmp_path):
+    make_app(**mail_env)
+    publisher = make_member("VanPhong", "so")
+    grant(db.session, publisher, RoleName.PUBLISHER, group=find_group(db.session, "so"))
+    make_member("Nhan", "so")
+    db.session.commit()
+    body = tmp_path / "noi-dung.txt"
+    body.write_text("Kính gửi các Sở GD&ĐT,\nĐề nghị báo cáo trước ngày 30.", encoding="utf-8")
+    env = {**os.environ, **environment(database_url, tmp_path, **mail_env)}
+    result = subprocess.run(
+        [
+            NHOMTHU,
+            "notice",
+            "publish",
+            "--group",
+            "so",
+            "--kind",
+            "yeu_cau_bao_cao",
+            "--title",
+            "Báo cáo",
+            "--body-file",
+            str(body),
+            "--as",
+            publisher.email,
+            "--deadline",
+            "2026-12-30 17:00",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "2 thư" in result.stdout, "the member and the publishing unit's own copy"
+    assert db.session.scalar(select(func.count(Delivery.id)).where(Delivery.template == "notice")) == 2
+    refused = subprocess.run(
+        [
+            NHOMTHU,
+            "notice",
+            "publish",
+            "--group",
+            "so",
+            "--kind",
+            "thong_bao",
+            "--title",
+            "X",
+            "--body-file",
+            str(body),
+            "--as",
+            address("Nhan"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert refused.returncode != 0 and "không được đăng" in refused.stderr
