@@ -6,24 +6,29 @@ names), identify the sender, trim the quotes, sanitise the HTML, record the post
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from mailgate.addresses import read_signed_key
+from mailgate.authentication import verified_by
 from mailgate.bodies import Malformed, extract_body
 from mailgate.parsing import stand_in_id
-from mailgate.pipeline import Context, Discard, Hold, Quarantine, route_kind
+from mailgate.pipeline import Context, Discard, Done, Hold, Quarantine, route_kind
 from mailgate.routing import RouteKind
 from mailgate.sanitising import html_to_text, sanitise
 from mailgate.trimming import trim_quotes
 from models.errors import InvalidAddress, UnknownGroup
 from models.groups import Group
 from models.mail import Delivery
-from models.notices import Notice
+from models.notices import Notice, NoticeKind
 from models.posts import Post
 from models.services.fanout import deliver_post
 from models.services.memberships import find_group
+from models.services.notices import NoticeDraft, may_publish, publish_notice
 from models.services.people import get_or_add_person
 from models.services.posts import NewAttachment, NewPost, decide_state, find_post, record_post
+from models.services.search import fold
 from models.services.threads import DatabaseIndex, Spot, place, refs_for
 
 POSTING = (RouteKind.POST, RouteKind.REPLY)
@@ -137,4 +142,54 @@ def record(ctx: Context) -> None:
     ctx.result = f"post #{post.id} in thread #{post.thread_id} ({placement.how})"
 
 
-STEPS = (read_body, find_group_and_parent, identify_sender, trim, clean_html, record)
+def publish_by_email(ctx: Context) -> None:
+    """A publisher's new message to <group>@ goes out as a notice, once the sender is proven (DKIM or our
+    server's DMARC result); unproven, it is held: a forged From never reaches the members."""
+    if (
+        route_kind(ctx) != RouteKind.POST
+        or ctx.group is None
+        or not may_publish(ctx.session, ctx.author, ctx.group)
+    ):
+        return
+    assert ctx.author is not None and ctx.body is not None
+    settings = ctx.settings
+    how = verified_by(ctx.parsed, ctx.row.raw, settings.trusted_authserv_id, settings.dkim_dns)
+    if how is None:
+        raise Hold(
+            "thư đăng thông báo chưa xác thực được người gửi (no DKIM or DMARC pass for the From domain)"
+        )
+    kind, title = notice_kind(ctx.parsed.subject)
+    body = ctx.body.text if ctx.body.text is not None else html_to_text(ctx.body.html or "")
+    draft = NoticeDraft(
+        kind=kind,
+        title=title,
+        body=body.strip(),
+        groups=(ctx.group,),
+        attachments=tuple(
+            NewAttachment(a.filename, a.content_type, a.data, a.content_id) for a in ctx.body.attachments
+        ),
+    )
+    notice = publish_notice(
+        ctx.session,
+        draft,
+        ctx.author,
+        unit=ctx.author.organisation,
+        domain=settings.site.domain,
+        now=ctx.now,
+        message_id=ctx.parsed.message_id,
+    )
+    raise Done(f"notice #{notice.id} ({kind.value}, sender proven by {how})")
+
+
+def notice_kind(subject: str) -> tuple[NoticeKind, str]:
+    """A "[Công văn] …" tag in the subject names the kind; without one it is a thông báo."""
+    tag = re.match(r"^\s*\[([^\]]{2,40})\]\s*(.*)$", subject)
+    if tag:
+        wanted = fold(tag.group(1)).strip()
+        for kind in NoticeKind:
+            if fold(kind.label_vi) == wanted:
+                return kind, tag.group(2).strip() or subject
+    return NoticeKind.NOTICE, subject
+
+
+STEPS = (read_body, find_group_and_parent, identify_sender, trim, clean_html, publish_by_email, record)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -43,3 +44,7 @@ class MailSettings:
     send_batch: int = 50
     max_age: timedelta = timedelta(days=3)  # a message still refused after this is given up
     lease: timedelta = timedelta(minutes=5)
+    # The authserv-id our own receiving server writes in Authentication-Results (RFC 8601); empty: trust none.
+    trusted_authserv_id: str = ""
+    # How DKIM keys are looked up (dkimpy's dnsfunc); None: DNS. Tests give keys without a network.
+    dkim_dns: Callable[..., bytes | None] | None = None

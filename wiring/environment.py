@@ -73,6 +73,7 @@ def load_settings(values: Mapping[str, str] | None = None) -> Settings:
         confirmations_per_day=env.integer("CONFIRMATIONS_PER_DAY", 3, 1, 1000),
         confirmation_ttl=timedelta(days=env.integer("CONFIRMATION_DAYS", 7, 1, 90)),
         lease=timedelta(seconds=env.integer("OUTBOX_LEASE_SECONDS", 300, 1, 86400)),
+        trusted_authserv_id=env.text("TRUSTED_AUTHSERV_ID"),
     )
     if (mail.imap or mail.smtp) and "MAIL_DOMAIN" not in env.values:
         raise ConfigError(
