@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from mailgate import posting, registration
+from mailgate import bouncing, posting, registration
 from mailgate.pipeline import Context, Step, drop_automatic, drop_repeats, parse_message, route_message, run
 from mailgate.replies import answer_rejection
 from mailgate.settings import MailSettings
@@ -26,6 +26,7 @@ STEPS: tuple[Step, ...] = (
     drop_automatic,
     drop_repeats,
     registration.handle,
+    bouncing.handle_bounce,
     *posting.STEPS,
 )
 

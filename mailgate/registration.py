@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from mailgate.pipeline import Context, Discard, Hold, Reject, route_kind
+from mailgate.pipeline import Context, Discard, Done, Reject, route_kind
 from mailgate.routing import RouteKind
 from models.errors import InvalidAddress, NotAMember, TokenExpired, TokenInvalid, TokenUsed, UnknownGroup
 from models.groups import MembershipSource
@@ -94,16 +94,11 @@ def leave(ctx: Context, local: str) -> None:
     ctx.result = f"leave {result}: {group.slug}"
 
 
-def not_yet(ctx: Context, _: str) -> None:
-    raise Hold(f"chờ bước xử lý thư báo lỗi cho {ctx.row.recipient} (bounce processing comes with notices)")
-
-
 HANDLERS = {
     RouteKind.JOIN: join,
     RouteKind.CONFIRM: confirm,
     RouteKind.NOREPLY: confirm_from_subject,
     RouteKind.LEAVE: leave,
-    RouteKind.BOUNCE: not_yet,
 }
 
 
@@ -118,3 +113,4 @@ def handle(ctx: Context) -> None:
         raise Discard(
             f"địa chỉ người gửi không dùng được: {ctx.parsed.sender} (unusable sender address)"
         ) from error
+    raise Done(ctx.result)

@@ -14,6 +14,7 @@ from mailgate.letters import envelope_sender, render
 from mailgate.settings import MailSettings
 from mailgate.transport import ConnectionLost, PermanentFailure, TemporaryFailure, Transport
 from models.services import outbox
+from models.services.bounces import record_bounce
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,17 @@ def send_pending(
             counts.failed += outbox.mark_failed(
                 session, delivery, str(failure), clock(), policy, permanent=True
             )
+            if delivery.person is not None:
+                record_bounce(
+                    session,
+                    delivery.person,
+                    delivery,
+                    permanent=True,
+                    source="smtp",
+                    detail=str(failure),
+                    domain=settings.site.domain,
+                    now=clock(),
+                )
         except Exception as error:  # a row we cannot render or send must not stop the rows behind it
             log.exception("delivery #%s failed", delivery.id)
             answer = f"lỗi khi soạn hoặc gửi thư: {error!r}"[:2000]

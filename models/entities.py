@@ -1,6 +1,7 @@
 """All tables, re-exported from the modules that define them by meaning."""
 
 from models.audit import AuditEvent
+from models.bounces import Bounce
 from models.groups import Group, Membership, MembershipSource, MembershipState
 from models.mail import Delivery, DeliveryState, InboundMessage, InboundState, Outcome
 from models.notices import Answer, Notice, NoticeGroup, NoticeKind
@@ -10,6 +11,7 @@ from models.roles import Role, RoleName
 from models.tokens import Token, TokenPurpose
 
 __all__ = [
+    "Bounce",
     "Answer",
     "Notice",
     "NoticeGroup",

@@ -53,6 +53,7 @@ class Person(db.Model):  # type: ignore[name-defined]
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
     position: Mapped[Position | None] = mapped_column(enum_column(Position))
     locale: Mapped[str] = mapped_column(String(8), default="vi")
+    bounce_score: Mapped[int] = mapped_column(default=0, server_default="0")  # permanent bounces not forgiven
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     organisation: Mapped[Organisation | None] = relationship(back_populates="people")

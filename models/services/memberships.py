@@ -172,6 +172,7 @@ def activate(session: Session, membership: Membership, now: datetime, *, actor: 
     membership.confirmed_at = now
     membership.left_at = None
     membership.unsubscribe_nonce = secrets.token_hex(8)
+    membership.person.bounce_score = 0  # the address just proved it receives mail
     audit.record(session, actor, "membership.confirm", membership, group=membership.group.slug)
 
 
