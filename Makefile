@@ -2,8 +2,10 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# Debian packages the tests start for real: Dovecot (IMAP, LMTP).
-TEST_PACKAGES := dovecot-imapd dovecot-lmtpd
+# Debian packages the tests start for real: Dovecot (IMAP, LMTP), and Chromium that Playwright drives.
+TEST_PACKAGES := dovecot-imapd dovecot-lmtpd chromium
+# axe-core for the browser tests' accessibility checks, from npm, pinned by its package-lock.json.
+AXE := tests/browser/node_modules/axe-core/axe.min.js
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
 .PHONY: run test lint check-migrations system-packages clean
@@ -18,17 +20,26 @@ run: $(BIN)/nhomthu  ## the whole system on SQLite, a local mail folder and demo
 	$(BIN)/nhomthu init --demo
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
 
-system-packages:  ## as root: install what the tests start for real (no-op when present)
-	@if [ "$$(id -u)" = 0 ] && ! [ -x /usr/sbin/dovecot ]; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TEST_PACKAGES); \
+system-packages:  ## as root: install what the tests start for real, and npm (no-op when present)
+	@if [ "$$(id -u)" = 0 ]; then \
+		missing=$$(for package in $(TEST_PACKAGES); do \
+			[ "$$(dpkg-query -W -f='$${db:Status-Status}' $$package 2>/dev/null)" = installed ] || echo $$package; \
+		done; command -v npm >/dev/null || echo npm); \
+		if [ -n "$$missing" ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+		fi; \
 	fi
+
+$(AXE): tests/browser/package-lock.json | system-packages
+	npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+	touch $@
 
 lint: $(BIN)/nhomthu
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: $(BIN)/nhomthu system-packages lint  ## installs what the tests need, then runs them all
+test: $(BIN)/nhomthu system-packages $(AXE) lint  ## installs what the tests need, then runs them all
 	$(BIN)/pytest
 
 clean:
