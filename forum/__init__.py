@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, g
 from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import func, select
 
 from forum import (
     admin,
@@ -14,13 +15,16 @@ from forum import (
     health,
     membership,
     moderation,
+    notices,
     searching,
     signin,
     testbox,
     threads,
 )
 from forum.auth import current_person
+from forum.notices import VIETNAM
 from forum.settings import WebSettings
+from models import Person, Role, db
 
 csrf = CSRFProtect()
 
@@ -36,6 +40,7 @@ def register(app: Flask, settings: WebSettings) -> None:
     app.register_blueprint(searching.blueprint)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(admin.blueprint)
+    app.register_blueprint(notices.blueprint)
     app.register_blueprint(attachments.blueprint)
     app.register_blueprint(api.blueprint)
     app.register_blueprint(feeds.blueprint)
@@ -49,6 +54,8 @@ def register(app: Flask, settings: WebSettings) -> None:
             "site": settings.site,
             "testbox": settings.local_mail_folder is not None,
             "me": current_person(),
+            "vietnam": VIETNAM,
+            "publisher": is_publisher(current_person()),
         }
     )
 
@@ -58,3 +65,10 @@ def forget_request_caches() -> None:
     the tests): the signed-in person and the CSRF token are looked up afresh for every request."""
     g.pop("person", None)
     g.pop("csrf_token", None)
+
+
+def is_publisher(person: Person | None) -> bool:
+    """Whether the menu offers "Đăng thông báo" (one query, for signed-in people only)."""
+    if person is None:
+        return False
+    return db.session.scalar(select(func.count(Role.id)).where(Role.person_id == person.id)) > 0

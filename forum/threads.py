@@ -12,8 +12,10 @@ from forum.auth import current_person, signed_in
 from forum.settings import web_settings
 from models import Group, Post, Thread, db, utcnow
 from models.errors import UnknownGroup
+from models.notices import Notice, NoticeGroup
 from models.posts import PostState
 from models.services.memberships import active_member_counts, find_group
+from models.services.notices import answer_table
 from models.services.roles import can_moderate, is_member
 from models.services.webposts import WebReplyRefused, reply_on_web
 
@@ -42,9 +44,21 @@ def group(slug: str) -> str:
         .limit(PER_PAGE + 1)
         .offset((page - 1) * PER_PAGE)
     ).all()
+    notices = (
+        db.session.scalars(
+            select(Notice)
+            .join(NoticeGroup, NoticeGroup.notice_id == Notice.id)
+            .where(NoticeGroup.group_id == found.id)
+            .order_by(Notice.created_at.desc())
+            .limit(10)
+        ).all()
+        if page == 1
+        else []
+    )
     return render_template(
         "group.html",
         group=found,
+        notices=notices,
         threads=threads[:PER_PAGE],
         page=page,
         more=len(threads) > PER_PAGE,
@@ -64,12 +78,20 @@ def thread(thread_id: int) -> str:
     shown = in_reply_order(found, include_held=moderator)
     if not shown:
         abort(404)
+    notice = db.session.scalar(select(Notice).where(Notice.thread_id == found.id))
+    sees_answers = (
+        notice is not None
+        and notice.answer_required
+        and (moderator or (person is not None and person.id == notice.publisher_id))
+    )
     return render_template(
         "thread.html",
         thread=found,
         group=group,
         shown=shown,
         moderator=moderator,
+        notice=notice,
+        answers=answer_table(db.session, notice) if sees_answers and notice else None,
         member=is_member(db.session, person, group),
     )
 
