@@ -10,6 +10,7 @@ from forum import (
     admin,
     api,
     attachments,
+    directory,
     feeds,
     groups,
     health,
@@ -41,6 +42,7 @@ def register(app: Flask, settings: WebSettings) -> None:
     app.register_blueprint(health.blueprint)
     app.register_blueprint(admin.blueprint)
     app.register_blueprint(notices.blueprint)
+    app.register_blueprint(directory.blueprint)
     app.register_blueprint(attachments.blueprint)
     app.register_blueprint(api.blueprint)
     app.register_blueprint(feeds.blueprint)
