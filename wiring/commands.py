@@ -28,12 +28,13 @@ from models.services.memberships import active_member_counts, find_group
 from models.services.notices import NotAllowed, NoticeDraft, publish_notice
 from models.services.people import find_person
 from models.services.posts import NewAttachment
+from models.services.rosters import RosterReport, check_rows, import_roster, read_table
 from wiring import current_settings
 from wiring.processes import build_gate, run_bot, run_worker
 
 
 def register_commands(cli: click.Group) -> None:
-    for command in (init, groups, mailgate, mail, notice, worker, bot):
+    for command in (init, groups, mailgate, mail, notice, members, worker, bot):
         cli.add_command(command)
 
 
@@ -270,6 +271,52 @@ def _vietnam_time(value: str | None, option: str) -> datetime | None:
 
 def _content_type(path: Path) -> str:
     return mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+
+
+@click.group()
+def members() -> None:
+    """Members: import rosters."""
+
+
+@members.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--group", "slug", required=True)
+@click.option("--dry-run", is_flag=True, help="Check the file and say what would change; change nothing.")
+@with_appcontext
+def import_members(path: Path, slug: str, dry_run: bool) -> None:
+    """Add the members listed in a CSV or XLSX file (email, name, organisation, position) to a group."""
+    try:
+        group = find_group(db.session, slug)
+    except UnknownGroup as error:
+        raise click.BadParameter(f"không có nhóm '{slug}'", param_hint="--group") from error
+    report = RosterReport()
+    try:
+        rows = check_rows(read_table(path.read_bytes(), path.name), report)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    with click.progressbar(length=len(rows), label="Đang nhập danh sách") as bar:
+        for start in range(0, len(rows), 200):
+            import_roster(
+                db.session,
+                group,
+                rows[start : start + 200],
+                actor="cli",
+                report=report,
+                dry_run=dry_run,
+                domain=current_settings().site.domain,
+                now=utcnow(),
+            )
+            bar.update(min(200, len(rows) - start))
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    verb = "sẽ thêm" if dry_run else "đã thêm"
+    click.echo(
+        f"{verb} {len(report.added)}, đã là thành viên {len(report.already)}, lỗi {len(report.problems)}"
+    )
+    for line, problem in report.problems:
+        click.echo(f"dòng {line}: {problem}", err=True)
 
 
 @click.command()
