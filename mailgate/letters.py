@@ -5,6 +5,7 @@ from __future__ import annotations
 import email.utils
 import html
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -32,9 +33,20 @@ _TEMPLATES = jinja2.Environment(
 VIETNAM = timezone(timedelta(hours=7), "ICT")
 
 
-def render(delivery: Delivery, session: Session, site: Site) -> EmailMessage:
+@dataclass(frozen=True)
+class Personal:
+    """What differs between two copies of a post or notice; see mailgate.shells."""
+
+    recipient: str
+    reply_to: str
+    unsubscribe_key: str
+
+
+def render(
+    delivery: Delivery, session: Session, site: Site, personal: Personal | None = None
+) -> EmailMessage:
     group = find_group(session, delivery.params["group"]) if "group" in delivery.params else None
-    membership = _membership(session, delivery)
+    membership = None if personal else _membership(session, delivery)
     notice = session.get(Notice, delivery.params["notice"]) if "notice" in delivery.params else None
     post = (
         notice.post
@@ -46,14 +58,16 @@ def render(delivery: Delivery, session: Session, site: Site) -> EmailMessage:
     context = _context(delivery, site, group, membership) | _notice_context(notice)
     if post is not None:
         context |= {"post": post, "thread_url": _thread_url(site, post)}
+    if personal is not None:
+        context["unsubscribe_url"] = site.url(links.unsubscribe_path(personal.unsubscribe_key))
     subject, _, body = _TEMPLATES.get_template(f"{delivery.template}.txt").render(context).partition("\n\n")
     message = EmailMessage()
-    message["To"] = delivery.recipient
+    message["To"] = personal.recipient if personal else delivery.recipient
     message["Subject"] = subject.strip()
     message["Date"] = email.utils.format_datetime(delivery.created_at)
     message["Message-ID"] = delivery.message_id
     if post is not None and group is not None and delivery.template != "reminder":
-        _post_headers(message, delivery, site, group, post)
+        _post_headers(message, delivery, site, group, post, personal)
     else:
         _system_headers(message, delivery, site, group)
     if group is not None:
@@ -132,12 +146,14 @@ def _system_headers(message: EmailMessage, delivery: Delivery, site: Site, group
     message[LOOP_HEADER] = site.noreply
 
 
-def _post_headers(message: EmailMessage, delivery: Delivery, site: Site, group: Group, post: Post) -> None:
+def _post_headers(
+    message: EmailMessage, delivery: Delivery, site: Site, group: Group, post: Post, personal: Personal | None
+) -> None:
     """A member's post as the group sends it: from the group (the author's domain would fail DMARC), with
     the author's name, and a Reply-To whose key brings the answer back to this post."""
     author = post.author_name or (post.author.name if post.author else "") or "Thành viên"
     message["From"] = Address(f"{author} qua {group.name_vi}", addr_spec=group.address(site.domain))
-    message["Reply-To"] = reply_address(delivery.id, site)
+    message["Reply-To"] = personal.reply_to if personal else reply_address(delivery.id, site)
     if post.parent_message_id:
         message["In-Reply-To"] = post.parent_message_id
         message["References"] = post.parent_message_id

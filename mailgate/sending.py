@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import email.policy
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
-from mailgate.letters import envelope_sender, render
+from mailgate.letters import envelope_sender
 from mailgate.settings import MailSettings
+from mailgate.shells import Shells
 from mailgate.transport import ConnectionLost, PermanentFailure, TemporaryFailure, Transport
 from models.services import outbox
 from models.services.bounces import record_bounce
@@ -37,17 +37,34 @@ def retry_policy(settings: MailSettings) -> outbox.RetryPolicy:
 def send_pending(
     session: Session, settings: MailSettings, transport: Transport, clock: Callable[[], datetime]
 ) -> SendCounts:
-    """Send one batch of due email deliveries; each row's outcome is committed right after its attempt."""
+    """Send one batch of due email deliveries; each row's outcome is committed right after its attempt.
+
+    Outcomes are written by guarded UPDATE statements, never through the loaded rows, so the rows need
+    not be expired and reloaded at every commit (that was a fifth of the time of a delivery).
+    """
+    actual = session() if isinstance(session, scoped_session) else session
+    previous, actual.expire_on_commit = actual.expire_on_commit, False
+    try:
+        return _send_batch(session, settings, transport, clock)
+    finally:
+        actual.expire_on_commit = previous
+
+
+def _send_batch(
+    session: Session, settings: MailSettings, transport: Transport, clock: Callable[[], datetime]
+) -> SendCounts:
     policy = retry_policy(settings)
     batch = outbox.claim_batch(session, "email", clock(), policy, settings.send_batch)
     session.commit()
     counts = SendCounts()
+    shells = Shells(session, settings.site)
+    shells.prepare(batch)
     lease = _Lease(session, (batch[0].claim or "") if batch else "", clock, policy.lease / 3)
     for index, delivery in enumerate(batch):
         if delivery.id not in lease.ours():
             continue
         try:
-            data = render(delivery, session, settings.site).as_bytes(policy=email.policy.SMTP)
+            data = shells.data(delivery)
             answer = transport.send(envelope_sender(delivery, settings.site), delivery.recipient, data)
         except ConnectionLost as lost:  # this row and the rest wait for the server, uncounted
             outbox.release(session, batch[index:], str(lost), clock(), policy)

@@ -123,10 +123,12 @@ def test_empty_body_stays_empty() -> None:
     ],
     ids=["quotes", "long-attribution", "one-long-line", "from-lines", "attribution-starts", "plain-lines"],
 )
-def test_a_megabyte_body_trims_in_well_under_a_second(body: str) -> None:
+def test_a_megabyte_body_trims_in_linear_time(body: str) -> None:
+    """Hostile shapes must not make the trimmer backtrack: each takes ~0.02-0.2 s; a quadratic or
+    exponential pattern would take minutes. The bound is loose so a busy CI machine does not fail it."""
     started = time.perf_counter()
     trimmed = trim_quotes(body)
-    assert time.perf_counter() - started < 0.5
+    assert time.perf_counter() - started < 5
     assert trimmed.text.strip()
 
 
