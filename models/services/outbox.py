@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from models.mail import Delivery, DeliveryState
@@ -131,8 +131,8 @@ def mark_sent(session: Session, delivery: Delivery, answer: str, now: datetime) 
     return _ours(
         session,
         delivery,
+        True,
         state=DeliveryState.SENT,
-        attempts=Delivery.attempts + 1,
         last_answer=answer,
         sent_at=now,
         secret=None,
@@ -146,19 +146,13 @@ def mark_failed(
     """A permanent refusal settles the row; a temporary one is tried again later, until it is too old."""
     if permanent or now - delivery.created_at >= policy.max_age:
         return _ours(
-            session,
-            delivery,
-            state=DeliveryState.FAILED,
-            attempts=Delivery.attempts + 1,
-            last_answer=answer,
-            secret=None,
-            claim=None,
+            session, delivery, True, state=DeliveryState.FAILED, last_answer=answer, secret=None, claim=None
         )
     return _ours(
         session,
         delivery,
+        True,
         state=DeliveryState.PENDING,
-        attempts=Delivery.attempts + 1,
         last_answer=answer,
         claim=None,
         next_attempt_at=now + policy.delay(delivery.attempts + 1),
@@ -173,6 +167,7 @@ def release(
         _ours(
             session,
             delivery,
+            False,
             state=DeliveryState.PENDING,
             claim=None,
             last_answer=answer,
@@ -180,16 +175,27 @@ def release(
         )
 
 
-def _ours(session: Session, delivery: Delivery, **values: Any) -> bool:
-    """Update the row only while this process's claim holds."""
-    result = session.execute(
-        update(Delivery)
-        .where(
-            Delivery.id == delivery.id,
-            Delivery.claim == delivery.claim,
-            Delivery.state == DeliveryState.SENDING,
+_TABLE = Delivery.__table__
+_GUARDED: dict[tuple[bool, tuple[str, ...]], Any] = {}
+
+
+def _ours(session: Session, delivery: Delivery, count_attempt: bool, **values: Any) -> bool:
+    """Update the row only while this process's claim holds. One statement per shape, compiled once:
+    building an UPDATE per row cost more than running it."""
+    shape = (count_attempt, tuple(sorted(values)))
+    statement = _GUARDED.get(shape)
+    if statement is None:
+        assignments: dict[str, Any] = {name: bindparam(f"new_{name}") for name in shape[1]}
+        if count_attempt:
+            assignments["attempts"] = _TABLE.c.attempts + 1
+        statement = _GUARDED[shape] = (
+            update(_TABLE)
+            .where(
+                _TABLE.c.id == bindparam("row"),
+                _TABLE.c.claim == bindparam("mine"),
+                _TABLE.c.state == DeliveryState.SENDING,
+            )
+            .values(**assignments)
         )
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    params = {"row": delivery.id, "mine": delivery.claim} | {f"new_{name}": v for name, v in values.items()}
+    return bool(session.connection().execute(statement, params).rowcount == 1)
