@@ -8,7 +8,7 @@ TEST_PACKAGES := dovecot-imapd dovecot-lmtpd chromium
 AXE := tests/browser/node_modules/axe-core/axe.min.js
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: run test lint check-migrations system-packages clean
+.PHONY: run test lint messages check-migrations system-packages clean
 
 $(BIN)/nhomthu: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,13 @@ lint: $(BIN)/nhomthu
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+CATALOGUE := forum/translations
+messages: $(BIN)/nhomthu  ## after marking texts with _(): extract them, merge into the English catalogue, compile
+	$(BIN)/pybabel extract -F babel.cfg --sort-by-file --project nhomthu --version 0.1.0 \
+		--copyright-holder "the nhomthu authors" -o $(CATALOGUE)/messages.pot .
+	$(BIN)/pybabel update -i $(CATALOGUE)/messages.pot -d $(CATALOGUE) --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel compile -d $(CATALOGUE) --statistics
 
 test: $(BIN)/nhomthu system-packages $(AXE) lint  ## installs what the tests need, then runs them all
 	$(BIN)/pytest

@@ -23,7 +23,7 @@ async def session(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
         elif verb == b"DATA":
             writer.write(b"354 go on\r\n")
             await writer.drain()
-            while (data := await reader.readline()) not in (b".\r\n", b""):
+            while await reader.readline() not in (b".\r\n", b""):
                 pass
             received += 1
             writer.write(b"250 2.0.0 Ok: queued\r\n")

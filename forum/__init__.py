@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, g
+from flask_babel import refresh
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import func, select
 
@@ -23,6 +24,7 @@ from forum import (
     threads,
 )
 from forum.auth import current_person
+from forum.languages import TRANSLATIONS, babel, chosen_language, template_context
 from forum.notices import VIETNAM
 from forum.settings import WebSettings
 from models import Person, Role, db
@@ -34,6 +36,12 @@ def register(app: Flask, settings: WebSettings) -> None:
     """Bind the forum's extensions and blueprints to the app the composition root built."""
     app.extensions["nhomthu.web"] = settings
     csrf.init_app(app)
+    babel.init_app(
+        app,
+        default_locale="vi",
+        default_translation_directories=str(TRANSLATIONS),
+        locale_selector=chosen_language,
+    )
     app.register_blueprint(groups.blueprint)
     app.register_blueprint(threads.blueprint)
     app.register_blueprint(signin.blueprint)
@@ -60,13 +68,16 @@ def register(app: Flask, settings: WebSettings) -> None:
             "publisher": is_publisher(current_person()),
         }
     )
+    app.context_processor(template_context)
 
 
 def forget_request_caches() -> None:
     """`g` belongs to the app context, which outlives a request when one was already pushed (the CLI,
-    the tests): the signed-in person and the CSRF token are looked up afresh for every request."""
+    the tests): the signed-in person, the CSRF token and the language are looked up afresh for every
+    request."""
     g.pop("person", None)
     g.pop("csrf_token", None)
+    refresh()
 
 
 def is_publisher(person: Person | None) -> bool:

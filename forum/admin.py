@@ -4,6 +4,7 @@ a Sở its groups and its Phòng's, the ministry's administrators everything."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -56,7 +57,7 @@ def create_group() -> Response | tuple[str, int]:
         )
     except (administration.AdminRefused, ValueError) as refusal:
         db.session.rollback()
-        return render_template("message.html", title="Chưa tạo được nhóm", text=str(refusal)), 400
+        return render_template("message.html", title=gettext("Chưa tạo được nhóm"), text=str(refusal)), 400
     db.session.commit()
     return redirect(url_for("admin.group", slug=group.slug))
 
@@ -77,7 +78,9 @@ def group(slug: str) -> str | Response | tuple[str, int]:
         except (administration.AdminRefused, InvalidAddress, ValueError) as refusal:
             db.session.rollback()
             return render_template(
-                "message.html", title="Chưa thay đổi được", text=str(refusal) or "Dữ liệu không hợp lệ."
+                "message.html",
+                title=gettext("Chưa thay đổi được"),
+                text=str(refusal) or gettext("Dữ liệu không hợp lệ."),
             ), 400
         db.session.commit()
         return redirect(url_for("admin.group", slug=found.slug))
@@ -105,7 +108,7 @@ def _change(found, me: Person) -> None:  # noqa: ANN001
     elif action == "remove_role":
         administration.remove_role(db.session, me, found, request.form.get("role_id", type=int) or 0)
     else:
-        raise ValueError("không rõ thao tác")
+        raise ValueError(gettext("không rõ thao tác"))
 
 
 @blueprint.get("/hop-thu-di")

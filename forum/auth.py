@@ -20,15 +20,23 @@ def current_person() -> Person | None:
 
 
 def sign_in_as(person: Person) -> None:
-    session.clear()  # a new session on sign-in: nothing from before carries over
+    _fresh_session()
     session["person_id"] = person.id
     session.permanent = True
     g.person = person
 
 
 def sign_out() -> None:
-    session.clear()
+    _fresh_session()
     g.person = None
+
+
+def _fresh_session() -> None:
+    """A new session on signing in or out: nothing from before carries over but the chosen language."""
+    language = session.get("lang")
+    session.clear()
+    if language is not None:
+        session["lang"] = language
 
 
 def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:

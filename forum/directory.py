@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
+from flask_babel import gettext
 from sqlalchemy import select
 
 from forum.auth import current_person, signed_in
@@ -40,7 +41,7 @@ def roster(slug: str) -> str | tuple[str, int]:
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return render_template(
-            "roster.html", group=group, report=None, error="Hãy chọn tệp CSV hoặc XLSX."
+            "roster.html", group=group, report=None, error=gettext("Hãy chọn tệp CSV hoặc XLSX.")
         ), 400
     dry_run = request.form.get("dry_run") == "1"
     report = RosterReport()

@@ -8,9 +8,11 @@ token; the unforgeable key in its URL is its proof, so only that POST skips the 
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
+from flask_babel import gettext, lazy_gettext
 from flask_wtf.csrf import validate_csrf
 from wtforms import ValidationError
 
+from forum.languages import localized
 from forum.settings import web_settings
 from models import db, utcnow
 from models.errors import InvalidAddress, NotAMember, TokenExpired, TokenInvalid, TokenUsed, UnknownGroup
@@ -30,9 +32,11 @@ blueprint = Blueprint("membership", __name__)
 CONFIRMATIONS = (TokenPurpose.CONFIRM_MEMBERSHIP, TokenPurpose.CONFIRM_LEAVE)
 
 TOKEN_PROBLEMS = {
-    TokenExpired: "Liên kết xác nhận đã hết hạn. Hãy gửi lại một thư tới địa chỉ đăng ký của nhóm.",
-    TokenUsed: "Liên kết này đã được dùng: đăng ký đã hoàn tất.",
-    TokenInvalid: "Liên kết không đúng hoặc đã bị cắt ngắn. Hãy mở lại liên kết trong thư.",
+    TokenExpired: lazy_gettext(
+        "Liên kết xác nhận đã hết hạn. Hãy gửi lại một thư tới địa chỉ đăng ký của nhóm."
+    ),
+    TokenUsed: lazy_gettext("Liên kết này đã được dùng: đăng ký đã hoàn tất."),
+    TokenInvalid: lazy_gettext("Liên kết không đúng hoặc đã bị cắt ngắn. Hãy mở lại liên kết trong thư."),
 }
 
 
@@ -46,8 +50,8 @@ def _rules() -> JoinRules:
 
 
 def _problem(error: Exception, status: int = 400) -> tuple[str, int]:
-    text = next(text for kind, text in TOKEN_PROBLEMS.items() if isinstance(error, kind))
-    return render_template("message.html", title="Không xác nhận được", text=text), status
+    text = next(str(text) for kind, text in TOKEN_PROBLEMS.items() if isinstance(error, kind))
+    return render_template("message.html", title=gettext("Không xác nhận được"), text=text), status
 
 
 @blueprint.route("/xac-nhan/<token>", methods=["GET", "POST"])
@@ -68,11 +72,16 @@ def confirm(token: str) -> str | tuple[str, int]:
         db.session.rollback()
         return _problem(error)
     db.session.commit()
-    person, group = done.membership.person.email, done.membership.group.name_vi
+    person, group = done.membership.person, done.membership.group
+    names = {"person": person.email, "group": localized(group.name_vi, group.name_en)}
     if done.joined:
-        text = f"Địa chỉ {person} đã là thành viên nhóm {group}. Thư chào mừng đang được gửi tới bạn."
-        return render_template("message.html", title="Đã xác nhận", text=text)
-    return render_template("message.html", title="Đã rời nhóm", text=f"Địa chỉ {person} đã rời nhóm {group}.")
+        text = gettext(
+            "Địa chỉ %(person)s đã là thành viên nhóm %(group)s. Thư chào mừng đang được gửi tới bạn.",
+            **names,
+        )
+        return render_template("message.html", title=gettext("Đã xác nhận"), text=text)
+    text = gettext("Địa chỉ %(person)s đã rời nhóm %(group)s.", **names)
+    return render_template("message.html", title=gettext("Đã rời nhóm"), text=text)
 
 
 @blueprint.route("/huy-dang-ky/<key>", methods=["GET", "POST"])
@@ -89,8 +98,8 @@ def unsubscribe(key: str) -> str | tuple[str, int]:
     except (TokenInvalid, NotAMember):
         return render_template(
             "message.html",
-            title="Không còn trong nhóm",
-            text="Liên kết đã hết hiệu lực: địa chỉ này không còn là thành viên.",
+            title=gettext("Không còn trong nhóm"),
+            text=gettext("Liên kết đã hết hiệu lực: địa chỉ này không còn là thành viên."),
         ), 404
     if request.method == "GET":
         return render_template("unsubscribe.html", membership=membership, key=key)
@@ -100,8 +109,12 @@ def unsubscribe(key: str) -> str | tuple[str, int]:
     db.session.commit()
     return render_template(
         "message.html",
-        title="Đã rời nhóm",
-        text=f"Địa chỉ {membership.person.email} đã rời nhóm {membership.group.name_vi}.",
+        title=gettext("Đã rời nhóm"),
+        text=gettext(
+            "Địa chỉ %(person)s đã rời nhóm %(group)s.",
+            person=membership.person.email,
+            group=localized(membership.group.name_vi, membership.group.name_en),
+        ),
     )
 
 
@@ -124,13 +137,19 @@ def join(slug: str) -> str | tuple[str, int]:
         db.session.rollback()
         return render_template(
             "message.html",
-            title="Địa chỉ không hợp lệ",
-            text="Hãy nhập một địa chỉ thư điện tử đầy đủ, ví dụ ten@truong.edu.vn.",
+            title=gettext("Địa chỉ không hợp lệ"),
+            text=gettext(
+                "Hãy nhập một địa chỉ thư điện tử đầy đủ, ví dụ %(example)s.", example="ten@truong.edu.vn"
+            ),
         ), 400
     db.session.commit()
     return render_template(
         "message.html",
-        title="Kiểm tra hộp thư",
-        text=f"Một thư xác nhận đã được gửi tới {request.form.get('email', '').strip()}. "
-        f"Mở liên kết trong thư, hoặc nhấn Trả lời, để tham gia nhóm {group.name_vi}.",
+        title=gettext("Kiểm tra hộp thư"),
+        text=gettext(
+            "Một thư xác nhận đã được gửi tới %(address)s. "
+            "Mở liên kết trong thư, hoặc nhấn Trả lời, để tham gia nhóm %(group)s.",
+            address=request.form.get("email", "").strip(),
+            group=localized(group.name_vi, group.name_en),
+        ),
     )

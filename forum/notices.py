@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext, lazy_pgettext
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -23,10 +24,26 @@ ALLOWED = {
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 MAX_FILE = 10 * 1024 * 1024
+# The kinds' names in the page's language; in Vietnamese, models.notices.LABELS_VI word for word.
+KIND_LABELS = {
+    NoticeKind.NOTICE: lazy_pgettext("notice kind", "Thông báo"),
+    NoticeKind.OFFICIAL_LETTER: lazy_pgettext("notice kind", "Công văn"),
+    NoticeKind.INVITATION: lazy_pgettext("notice kind", "Giấy mời"),
+    NoticeKind.SUMMONS: lazy_pgettext("notice kind", "Giấy triệu tập"),
+    NoticeKind.REPLY_REQUESTED: lazy_pgettext("notice kind", "Yêu cầu phúc đáp"),
+    NoticeKind.REPORT_REQUESTED: lazy_pgettext("notice kind", "Yêu cầu báo cáo"),
+    NoticeKind.DRAFT_FOR_COMMENT: lazy_pgettext("notice kind", "Dự thảo lấy ý kiến"),
+}
 
 
 class FormError(Exception):
     """What is wrong with the form, in words for the publisher."""
+
+
+@blueprint.app_template_filter("label")
+def kind_label(kind: NoticeKind) -> str:
+    """`{{ notice.kind | label }}`: the kind's name in the page's language."""
+    return str(KIND_LABELS[kind])
 
 
 @blueprint.route("/thong-bao/moi", methods=["GET", "POST"])
@@ -64,17 +81,17 @@ def _draft(groups: list[Group]) -> NoticeDraft:
     form = request.form
     chosen = tuple(g for g in groups if g.slug in form.getlist("groups"))
     if not chosen:
-        raise FormError("Hãy chọn ít nhất một nhóm nhận.")
+        raise FormError(gettext("Hãy chọn ít nhất một nhóm nhận."))
     title, body = form.get("title", "").strip(), form.get("body", "").strip()
     if not title or not body:
-        raise FormError("Thông báo cần có tiêu đề và nội dung.")
+        raise FormError(gettext("Thông báo cần có tiêu đề và nội dung."))
     try:
         kind = NoticeKind(form.get("kind", ""))
     except ValueError as error:
-        raise FormError("Hãy chọn loại thông báo.") from error
+        raise FormError(gettext("Hãy chọn loại thông báo.")) from error
     deadline = _moment(form.get("deadline"))
     if kind.asks_for_answer and deadline is None:
-        raise FormError("Loại thông báo này cần hạn chót trả lời.")
+        raise FormError(gettext("Loại thông báo này cần hạn chót trả lời."))
     return NoticeDraft(
         kind=kind,
         title=title,
@@ -95,7 +112,7 @@ def _moment(value: str | None) -> datetime | None:
     try:
         return datetime.fromisoformat(value).replace(tzinfo=VIETNAM)
     except ValueError as error:
-        raise FormError(f"Thời gian không hợp lệ: {value}") from error
+        raise FormError(gettext("Thời gian không hợp lệ: %(value)s", value=value)) from error
 
 
 def _attachments() -> tuple[NewAttachment, ...]:
@@ -105,9 +122,9 @@ def _attachments() -> tuple[NewAttachment, ...]:
             continue
         suffix = "." + upload.filename.rsplit(".", 1)[-1].lower() if "." in upload.filename else ""
         if suffix not in ALLOWED:
-            raise FormError(f"Chỉ nhận tệp PDF, DOCX, XLSX: {upload.filename}")
+            raise FormError(gettext("Chỉ nhận tệp PDF, DOCX, XLSX: %(name)s", name=upload.filename))
         data = upload.read(MAX_FILE + 1)
         if len(data) > MAX_FILE:
-            raise FormError(f"Tệp {upload.filename} lớn quá 10 MB.")
+            raise FormError(gettext("Tệp %(name)s lớn quá 10 MB.", name=upload.filename))
         files.append(NewAttachment(upload.filename, ALLOWED[suffix], data))
     return tuple(files)

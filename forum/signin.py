@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from forum.auth import sign_in_as, sign_out
@@ -32,14 +33,17 @@ def ask() -> str:
             now=utcnow(),
         )
     except InvalidAddress:
-        return render_template("sign_in.html", error="Địa chỉ thư không hợp lệ.", email=address)
+        return render_template("sign_in.html", error=gettext("Địa chỉ thư không hợp lệ."), email=address)
     db.session.commit()
     # The same answer whether or not the address is known: the page must not reveal who is a member.
     return render_template(
         "message.html",
-        title="Kiểm tra hộp thư",
-        text=f"Nếu {address} có trong hệ thống, một liên kết đăng nhập vừa được gửi tới. "
-        "Liên kết dùng được một lần, trong 30 phút.",
+        title=gettext("Kiểm tra hộp thư"),
+        text=gettext(
+            "Nếu %(address)s có trong hệ thống, một liên kết đăng nhập vừa được gửi tới. "
+            "Liên kết dùng được một lần, trong 30 phút.",
+            address=address,
+        ),
     )
 
 
@@ -59,8 +63,8 @@ def follow(token: str) -> str | Response | tuple[str, int]:
         db.session.rollback()
         return render_template(
             "message.html",
-            title="Liên kết không còn dùng được",
-            text="Liên kết đăng nhập đã được dùng hoặc đã hết hạn. Hãy yêu cầu liên kết mới.",
+            title=gettext("Liên kết không còn dùng được"),
+            text=gettext("Liên kết đăng nhập đã được dùng hoặc đã hết hạn. Hãy yêu cầu liên kết mới."),
         ), 400
     db.session.commit()
     sign_in_as(person)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from forum.settings import web_settings
@@ -64,7 +65,12 @@ def send() -> Response:
     message.set_content(form.get("body", "") or " ")
     store_raw(db.session, message.as_bytes(), mailbox="local", now=utcnow())
     db.session.commit()
-    flash(f"Đã gửi tới {message['To']}. Tải lại trang sau vài giây để xem thư trả lời.")
+    flash(
+        gettext(
+            "Đã gửi tới %(recipient)s. Tải lại trang sau vài giây để xem thư trả lời.",
+            recipient=message["To"],
+        )
+    )
     return redirect(url_for("testbox.index"))
 
 

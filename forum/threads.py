@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
@@ -136,7 +137,7 @@ def reply(thread_id: int) -> Response | tuple[str, int]:
         )
     except WebReplyRefused as refusal:
         db.session.rollback()
-        return render_template("message.html", title="Chưa gửi được", text=str(refusal)), 400
+        return render_template("message.html", title=gettext("Chưa gửi được"), text=str(refusal)), 400
     db.session.commit()
     return redirect(url_for("threads.thread", thread_id=found.id, _anchor=f"bai-{post.id}"))
 

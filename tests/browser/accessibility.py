@@ -23,3 +23,17 @@ def assert_accessible(page: Page) -> None:
         if violation["impact"] in BLOCKING
     ]
     assert not problems, "axe-core:\n" + "\n".join(problems)
+
+
+def same_colour_text(page: Page) -> list[str]:
+    """Text drawn in the colour of its own background. axe-core files a 1:1 contrast under "incomplete"
+    (to review: it may be meant hidden), so assert_accessible does not see it; no text here is meant so."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=AXE)
+    results = page.evaluate("axe.run({runOnly: ['color-contrast']})")
+    return [
+        " ".join(node["target"])
+        for review in results["incomplete"]
+        for node in review["nodes"]
+        if any((check.get("data") or {}).get("messageKey") == "equalRatio" for check in node["any"])
+    ]
