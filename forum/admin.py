@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from forum.auth import current_person, signed_in
 from models import Delivery, Organisation, Person, Role, db
+from models.bounces import Bounce
 from models.errors import InvalidAddress, UnknownGroup
 from models.groups import JoinPolicy, PostPolicy
 from models.roles import RoleName
@@ -118,3 +119,13 @@ def outbox() -> str:
         abort(403)
     rows = db.session.scalars(select(Delivery).order_by(Delivery.id.desc()).limit(200)).all()
     return render_template("admin/outbox.html", rows=rows)
+
+
+@blueprint.get("/thu-bi-tra-lai")
+@signed_in
+def bounces() -> str:
+    """The bounce log: each refusal, permanent or not, and whose score it raised."""
+    if not is_admin(db.session, _me()):
+        abort(403)
+    rows = db.session.scalars(select(Bounce).order_by(Bounce.id.desc()).limit(200)).all()
+    return render_template("admin/bounces.html", rows=rows)

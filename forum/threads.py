@@ -18,7 +18,7 @@ from models.posts import PostState
 from models.services.memberships import active_member_counts, find_group
 from models.services.notices import answer_table
 from models.services.roles import can_moderate, is_member
-from models.services.webposts import WebReplyRefused, reply_on_web
+from models.services.webposts import WebReplyRefused, reply_on_web, start_topic
 
 blueprint = Blueprint("threads", __name__)
 PER_PAGE = 30
@@ -140,6 +140,32 @@ def reply(thread_id: int) -> Response | tuple[str, int]:
         return render_template("message.html", title=gettext("Chưa gửi được"), text=str(refusal)), 400
     db.session.commit()
     return redirect(url_for("threads.thread", thread_id=found.id, _anchor=f"bai-{post.id}"))
+
+
+@blueprint.post("/nhom/<slug>/chu-de-moi")
+@signed_in
+def start(slug: str) -> Response | tuple[str, int]:
+    try:
+        found = find_group(db.session, slug)
+    except UnknownGroup:
+        abort(404)
+    person = current_person()
+    assert person is not None
+    try:
+        post = start_topic(
+            db.session,
+            found,
+            person,
+            request.form.get("subject", ""),
+            request.form.get("text", ""),
+            domain=web_settings().site.domain,
+            now=utcnow(),
+        )
+    except WebReplyRefused as refusal:
+        db.session.rollback()
+        return render_template("message.html", title=gettext("Chưa gửi được"), text=str(refusal)), 400
+    db.session.commit()
+    return redirect(url_for("threads.thread", thread_id=post.thread_id))
 
 
 @blueprint.get("/nguoi/<int:person_id>")

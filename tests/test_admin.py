@@ -73,3 +73,26 @@ def test_the_ministry_administrator_sees_every_group_and_the_outbox(make_app):
     assert "Trường THPT" in page and "Trường cao đẳng" in page
     outbox = client.get("/quan-tri/hop-thu-di").get_data(as_text=True)
     assert "sign_in" in outbox, "the sign-in link it was sent is listed"
+
+
+def test_the_bounce_log_is_for_the_ministrys_administrators(make_app):
+    from models import utcnow
+    from models.services.bounces import record_bounce
+
+    client = make_app().test_client()
+    admin, member = make_member("QuanTri"), make_member("HayLoi")
+    grant(db.session, admin, RoleName.ADMIN)
+    record_bounce(
+        db.session,
+        member,
+        None,
+        permanent=True,
+        source="dsn",
+        detail="550 5.1.1 User unknown",
+        domain="nhomthu.test",
+        now=utcnow(),
+    )
+    db.session.commit()
+    sign_in(client, admin)
+    page = client.get("/quan-tri/thu-bi-tra-lai").get_data(as_text=True)
+    assert member.email in page and "550 5.1.1 User unknown" in page and "lỗi vĩnh viễn" in page

@@ -257,3 +257,22 @@ def make_mail_with_id(sender: str, subject: str, body: str, message_id: str) -> 
     raw = make_mail(sender, ours("thpt"), subject=subject, body=body)
     lines = [line for line in raw.split(b"\n") if not line.startswith(b"Message-ID:")]
     return f"Message-ID: {message_id}\n".encode() + b"\n".join(lines)
+
+
+def test_members_start_topics_where_the_policy_allows(client):
+    member = make_member("Giang")
+    sign_in(client, member)
+    page = client.get("/nhom/thpt").get_data(as_text=True)  # open_discussion(): members may start topics
+    done = client.post(
+        "/nhom/thpt/chu-de-moi",
+        data={"csrf_token": csrf(page), "subject": "Chia sẻ giáo án", "text": "Giáo án môn Toán lớp 10."},
+    )
+    assert done.status_code == 302
+    post = db.session.scalars(select(Post).where(Post.subject == "Chia sẻ giáo án")).one()
+    assert post.state == PostState.VISIBLE and post.parent_id is None
+    page = client.get("/nhom/thcs").get_data(as_text=True)  # announce-only, and not a member
+    assert "Mở chủ đề mới" not in page
+    refused = client.post(
+        "/nhom/thcs/chu-de-moi", data={"csrf_token": csrf(page), "subject": "X", "text": "Y"}
+    )
+    assert refused.status_code == 400

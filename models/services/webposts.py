@@ -8,14 +8,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models.groups import Group
+from models.groups import Group, PostPolicy
 from models.people import Person
 from models.posts import Post, Thread
 from models.services import outbox
 from models.services.fanout import deliver_post
 from models.services.posts import NewPost, decide_state, record_post
 from models.services.roles import is_member
-from models.services.threads import Placement, Refs, Spot
+from models.services.threads import Placement, Refs, Spot, subject_key
 
 MAX_LENGTH = 50_000
 PER_TEN_MINUTES = 10
@@ -73,3 +73,27 @@ def _recent_posts(session: Session, person: Person, now: datetime) -> int:
         )
         or 0
     )
+
+
+def start_topic(
+    session: Session, group: Group, person: Person, subject: str, text: str, *, domain: str, now: datetime
+) -> Post:
+    """A new topic from the web, where the group's policy lets members start one (held if moderated)."""
+    title = unicodedata.normalize("NFC", " ".join(subject.split()))[:300]
+    body = unicodedata.normalize("NFC", text.replace("\r\n", "\n")).strip()
+    if not title or not body:
+        raise WebReplyRefused("Chủ đề mới cần có tiêu đề và nội dung.")
+    if not is_member(session, person, group):
+        raise WebReplyRefused(f"Cần là thành viên nhóm {group.name_vi} để mở chủ đề.")
+    if group.post_policy == PostPolicy.ANNOUNCE:
+        raise WebReplyRefused(
+            "Nhóm này chỉ dành cho thông báo của các đơn vị; hãy trả lời trong chủ đề có sẵn."
+        )
+    if _recent_posts(session, person, now) >= PER_TEN_MINUTES:
+        raise WebReplyRefused("Bạn vừa gửi nhiều bài liên tiếp; hãy thử lại sau ít phút.")
+    refs = Refs(outbox.new_message_id(domain), (), subject_key(title), False)
+    state, reason = decide_state(session, group, person, new_topic=True)
+    new = NewPost(refs=refs, subject=title, text=body, author=person, author_name=person.name)
+    post = record_post(session, group, new, Placement(None, None, "new"), state=state, reason=reason, now=now)
+    deliver_post(session, post, group, now)
+    return post
