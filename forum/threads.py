@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from forum.auth import current_person, signed_in
 from forum.settings import web_settings
-from models import Group, Post, Thread, db, utcnow
+from models import Group, Person, Post, Thread, db, utcnow
 from models.errors import UnknownGroup
 from models.notices import Notice, NoticeGroup
 from models.posts import PostState
@@ -104,6 +105,8 @@ def in_reply_order(thread: Thread, include_held: bool) -> list[Shown]:
         select(Post)
         .where(Post.thread_id == thread.id, Post.state.in_(states))
         .order_by(Post.created_at, Post.id)
+        # Three queries for the whole page, not three per post (a 200-post thread made ~570 before).
+        .options(selectinload(Post.author).selectinload(Person.organisation), selectinload(Post.attachments))
     ).all()
     ids = {post.id for post in posts}
     children: dict[int | None, list[Post]] = {}
@@ -170,7 +173,6 @@ def start(slug: str) -> Response | tuple[str, int]:
 
 @blueprint.get("/nguoi/<int:person_id>")
 def person(person_id: int) -> str:
-    from models import Person
 
     found = db.session.get(Person, person_id) or abort(404)
     posts = db.session.scalars(
