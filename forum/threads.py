@@ -16,7 +16,7 @@ from models import Group, Person, Post, Thread, db, utcnow
 from models.errors import UnknownGroup
 from models.notices import Notice, NoticeGroup
 from models.posts import PostState
-from models.services.memberships import active_member_counts, find_group
+from models.services.memberships import active_member_count, find_group
 from models.services.notices import answer_table
 from models.services.roles import can_moderate, is_member
 from models.services.webposts import WebReplyRefused, reply_on_web, start_topic
@@ -64,7 +64,7 @@ def group(slug: str) -> str:
         threads=threads[:PER_PAGE],
         page=page,
         more=len(threads) > PER_PAGE,
-        count=active_member_counts(db.session).get(found.id, 0),
+        count=active_member_count(db.session, found),
         domain=web_settings().site.domain,
         member=is_member(db.session, current_person(), found),
     )

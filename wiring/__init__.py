@@ -10,6 +10,7 @@ objects from here and never read os.environ themselves.
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from pathlib import Path
@@ -47,8 +48,14 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 def create_web_app() -> Flask:
-    """The gunicorn entry point (Procfile: `gunicorn 'wiring:create_web_app()'`)."""
-    return create_app()
+    """The gunicorn entry point (Procfile: `gunicorn 'wiring:create_web_app()'`).
+
+    Everything made at start-up is moved out of the garbage collector's sight: its full collections
+    were most of a thread page's p95 (bench/forum.py: 100 ms → 34 ms at 1,000,000 posts).
+    """
+    app = create_app()
+    gc.freeze()
+    return app
 
 
 def current_settings() -> Settings:

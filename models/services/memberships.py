@@ -71,6 +71,18 @@ def active_member_counts(session: Session) -> dict[int, int]:
     return {group_id: count for group_id, count in rows}
 
 
+def active_member_count(session: Session, group: Group) -> int:
+    """One group's count: counting every group's members for one page grew with the ministry's lists."""
+    return (
+        session.scalar(
+            select(func.count(Membership.id)).where(
+                Membership.group_id == group.id, Membership.state == MembershipState.ACTIVE
+            )
+        )
+        or 0
+    )
+
+
 def request_membership(
     session: Session,
     group: Group,
