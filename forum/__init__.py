@@ -25,11 +25,27 @@ from forum import (
 )
 from forum.auth import current_person
 from forum.languages import TRANSLATIONS, babel, chosen_language, template_context
-from forum.notices import VIETNAM
 from forum.settings import WebSettings
 from models import Person, Role, db
+from models.site import VIETNAM
 
 csrf = CSRFProtect()
+# One blueprint per feature; the test mailbox is added only on the embedded default.
+FEATURES = (
+    groups,
+    threads,
+    signin,
+    moderation,
+    searching,
+    health,
+    admin,
+    notices,
+    directory,
+    attachments,
+    api,
+    feeds,
+    membership,
+)
 
 
 def register(app: Flask, settings: WebSettings) -> None:
@@ -42,19 +58,8 @@ def register(app: Flask, settings: WebSettings) -> None:
         default_translation_directories=str(TRANSLATIONS),
         locale_selector=chosen_language,
     )
-    app.register_blueprint(groups.blueprint)
-    app.register_blueprint(threads.blueprint)
-    app.register_blueprint(signin.blueprint)
-    app.register_blueprint(moderation.blueprint)
-    app.register_blueprint(searching.blueprint)
-    app.register_blueprint(health.blueprint)
-    app.register_blueprint(admin.blueprint)
-    app.register_blueprint(notices.blueprint)
-    app.register_blueprint(directory.blueprint)
-    app.register_blueprint(attachments.blueprint)
-    app.register_blueprint(api.blueprint)
-    app.register_blueprint(feeds.blueprint)
-    app.register_blueprint(membership.blueprint)
+    for feature in FEATURES:
+        app.register_blueprint(feature.blueprint)
     csrf.exempt(membership.unsubscribe)  # checks the form token itself, except for RFC 8058 one-click
     if settings.local_mail_folder is not None:
         app.register_blueprint(testbox.blueprint)

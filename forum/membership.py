@@ -18,7 +18,6 @@ from models import db, utcnow
 from models.errors import InvalidAddress, NotAMember, TokenExpired, TokenInvalid, TokenUsed, UnknownGroup
 from models.groups import MembershipSource
 from models.services.memberships import (
-    JoinRules,
     confirm_request,
     end_membership,
     find_by_unsubscribe_key,
@@ -40,15 +39,6 @@ TOKEN_PROBLEMS = {
 }
 
 
-def _rules() -> JoinRules:
-    settings = web_settings()
-    return JoinRules(
-        domain=settings.site.domain,
-        confirmation_ttl=settings.confirmation_ttl,
-        confirmations_per_day=settings.confirmations_per_day,
-    )
-
-
 def _problem(error: Exception, status: int = 400) -> tuple[str, int]:
     text = next(str(text) for kind, text in TOKEN_PROBLEMS.items() if isinstance(error, kind))
     return render_template("message.html", title=gettext("Không xác nhận được"), text=text), status
@@ -67,7 +57,7 @@ def confirm(token: str) -> str | tuple[str, int]:
             return render_template(
                 "confirm.html", membership=row.membership, leaving=row.purpose != CONFIRMATIONS[0]
             )
-        done = confirm_request(db.session, token, rules=_rules(), now=utcnow())
+        done = confirm_request(db.session, token, rules=web_settings().join, now=utcnow())
     except TokenInvalid as error:
         db.session.rollback()
         return _problem(error)
@@ -104,7 +94,11 @@ def unsubscribe(key: str) -> str | tuple[str, int]:
     if request.method == "GET":
         return render_template("unsubscribe.html", membership=membership, key=key)
     end_membership(
-        db.session, membership, via="one-click" if one_click else "web", rules=_rules(), now=utcnow()
+        db.session,
+        membership,
+        via="one-click" if one_click else "web",
+        rules=web_settings().join,
+        now=utcnow(),
     )
     db.session.commit()
     return render_template(
@@ -128,7 +122,7 @@ def join(slug: str) -> str | tuple[str, int]:
             group,
             request.form.get("email", ""),
             source=MembershipSource.WEB,
-            rules=_rules(),
+            rules=web_settings().join,
             now=utcnow(),
         )
     except UnknownGroup:

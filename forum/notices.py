@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext, lazy_pgettext
@@ -15,9 +15,9 @@ from models import Group, db, utcnow
 from models.notices import NoticeKind
 from models.services.notices import NoticeDraft, may_publish, publish_notice
 from models.services.posts import NewAttachment
+from models.site import VIETNAM
 
 blueprint = Blueprint("notices", __name__)
-VIETNAM = timezone(timedelta(hours=7))
 ALLOWED = {
     ".pdf": "application/pdf",
     ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",

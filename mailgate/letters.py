@@ -6,7 +6,7 @@ import email.utils
 import html
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from typing import Any
@@ -22,7 +22,7 @@ from models.mail import Delivery
 from models.notices import Notice
 from models.posts import Post
 from models.services.memberships import find_group, unsubscribe_key
-from models.site import Site
+from models.site import VIETNAM, Site
 
 _TEMPLATES = jinja2.Environment(
     loader=jinja2.PackageLoader("mailgate", "templates"),
@@ -30,7 +30,6 @@ _TEMPLATES = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
     keep_trailing_newline=True,
 )
-VIETNAM = timezone(timedelta(hours=7), "ICT")
 
 
 @dataclass(frozen=True)

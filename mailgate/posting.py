@@ -34,6 +34,13 @@ from models.services.threads import DatabaseIndex, Spot, place, refs_for
 POSTING = (RouteKind.POST, RouteKind.REPLY)
 
 
+def attached_files(ctx: Context) -> tuple[NewAttachment, ...]:
+    assert ctx.body is not None
+    return tuple(
+        NewAttachment(a.filename, a.content_type, a.data, a.content_id) for a in ctx.body.attachments
+    )
+
+
 def is_posting(ctx: Context) -> bool:
     return route_kind(ctx) in POSTING
 
@@ -131,9 +138,7 @@ def record(ctx: Context) -> None:
         author_name=mail.sender_name,
         sent_at=mail.date,
         inbound_id=ctx.row.id,
-        attachments=tuple(
-            NewAttachment(a.filename, a.content_type, a.data, a.content_id) for a in ctx.body.attachments
-        ),
+        attachments=attached_files(ctx),
     )
     post = record_post(ctx.session, ctx.group, new, placement, state=state, reason=reason, now=ctx.now)
     deliver_post(ctx.session, post, ctx.group, ctx.now)
@@ -165,9 +170,7 @@ def publish_by_email(ctx: Context) -> None:
         title=title,
         body=body.strip(),
         groups=(ctx.group,),
-        attachments=tuple(
-            NewAttachment(a.filename, a.content_type, a.data, a.content_id) for a in ctx.body.attachments
-        ),
+        attachments=attached_files(ctx),
     )
     notice = publish_notice(
         ctx.session,

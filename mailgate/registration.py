@@ -10,7 +10,6 @@ from models.errors import InvalidAddress, NotAMember, TokenExpired, TokenInvalid
 from models.groups import MembershipSource
 from models.services.memberships import (
     JoinResult,
-    JoinRules,
     confirm_request,
     find_by_registration,
     find_group,
@@ -19,15 +18,6 @@ from models.services.memberships import (
 )
 
 _TOKEN_IN_SUBJECT = re.compile(r"xacnhan[\s:+-]+([a-z2-7]{24})\b", re.IGNORECASE)
-
-
-def rules(ctx: Context) -> JoinRules:
-    settings = ctx.settings
-    return JoinRules(
-        domain=settings.site.domain,
-        confirmation_ttl=settings.confirmation_ttl,
-        confirmations_per_day=settings.confirmations_per_day,
-    )
 
 
 def join(ctx: Context, local: str) -> None:
@@ -41,21 +31,21 @@ def join(ctx: Context, local: str) -> None:
         group,
         sender,
         source=MembershipSource.EMAIL,
-        rules=rules(ctx),
+        rules=ctx.settings.join,
         now=ctx.now,
         name=ctx.parsed.sender_name,
         in_reply_to=ctx.parsed.message_id,
     )
     if answer.result == JoinResult.LIMITED:
         raise Discard(
-            f"đã gửi đủ {ctx.settings.confirmations_per_day} thư trong ngày tới {sender} (daily limit)"
+            f"đã gửi đủ {ctx.settings.join.confirmations_per_day} thư trong ngày tới {sender} (daily limit)"
         )
     ctx.result = f"{answer.result}: {group.slug}"
 
 
 def confirm(ctx: Context, token: str) -> None:
     try:
-        confirmation = confirm_request(ctx.session, token, rules=rules(ctx), now=ctx.now)
+        confirmation = confirm_request(ctx.session, token, rules=ctx.settings.join, now=ctx.now)
     except TokenExpired as error:
         raise Reject("token_expired", "mã xác nhận đã hết hạn (token expired)") from error
     except TokenUsed as error:
@@ -81,7 +71,7 @@ def leave(ctx: Context, local: str) -> None:
             ctx.session,
             group,
             ctx.parsed.sender or "",
-            rules=rules(ctx),
+            rules=ctx.settings.join,
             now=ctx.now,
             in_reply_to=ctx.parsed.message_id,
         )
@@ -90,7 +80,7 @@ def leave(ctx: Context, local: str) -> None:
     except NotAMember as error:
         raise Reject("not_member", f"{ctx.parsed.sender} không phải thành viên nhóm {local}") from error
     if result == JoinResult.LIMITED:
-        raise Discard(f"đã gửi đủ {ctx.settings.confirmations_per_day} thư trong ngày (daily limit)")
+        raise Discard(f"đã gửi đủ {ctx.settings.join.confirmations_per_day} thư trong ngày (daily limit)")
     ctx.result = f"leave {result}: {group.slug}"
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from models.services.memberships import JoinRules
 from models.site import Site
 
 
@@ -39,8 +40,7 @@ class MailSettings:
     imap: ImapAccount | None  # None: the embedded default, mail through a local folder
     smtp: SmtpServer | None
     folder: Path  # the local mail folder: outgoing mail is kept in folder/sent when smtp is None
-    confirmations_per_day: int = 3
-    confirmation_ttl: timedelta = timedelta(days=7)
+    join: JoinRules  # the same rules the forum applies (wiring builds them once)
     send_batch: int = 50
     max_age: timedelta = timedelta(days=3)  # a message still refused after this is given up
     lease: timedelta = timedelta(minutes=5)

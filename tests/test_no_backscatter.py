@@ -59,7 +59,7 @@ def test_a_hundred_registrations_in_a_day_send_no_more_than_the_limit(imap, smtp
         for n in range(100):
             client.append("INBOX", make_mail(TEACHER, ours("dangky-THPT"), subject=f"Đăng ký {n}"))
     gate.drain()
-    limit = gate.settings.confirmations_per_day
+    limit = gate.settings.join.confirmations_per_day
     assert 1 <= len(smtp.to(TEACHER)) <= limit
     assert db.session.scalar(select(func.count(Delivery.id))) <= limit
     assert len(outcomes()) == 100, "every message is stored and has an outcome"

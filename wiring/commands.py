@@ -16,7 +16,6 @@ from sqlalchemy import func, select
 
 from mailgate.archives import open_archive
 from mailgate.importing import import_archive
-from mailgate.letters import VIETNAM
 from mailgate.summary import summarise
 from models import Delivery, Group, InboundMessage, Organisation, db, utcnow
 from models.errors import UnknownGroup
@@ -29,6 +28,7 @@ from models.services.notices import NotAllowed, NoticeDraft, publish_notice
 from models.services.people import find_person
 from models.services.posts import NewAttachment
 from models.services.rosters import RosterReport, check_rows, import_roster, read_table
+from models.site import VIETNAM
 from wiring import current_settings
 from wiring.processes import build_gate, run_bot, run_worker
 

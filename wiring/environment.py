@@ -16,6 +16,7 @@ from sqlalchemy.exc import ArgumentError
 
 from forum.settings import WebSettings
 from mailgate.settings import ImapAccount, MailSettings, SmtpServer
+from models.services.memberships import JoinRules
 from models.site import Site
 
 
@@ -65,13 +66,17 @@ def load_settings(values: Mapping[str, str] | None = None) -> Settings:
         secret_key=_secret_key(env, data_dir, database_url),
         name_vi=env.text("SITE_NAME", Site.name_vi),
     )
+    join = JoinRules(
+        domain=site.domain,
+        confirmation_ttl=timedelta(days=env.integer("CONFIRMATION_DAYS", 7, 1, 90)),
+        confirmations_per_day=env.integer("CONFIRMATIONS_PER_DAY", 3, 1, 1000),
+    )
     mail = MailSettings(
         site=site,
+        join=join,
         imap=_imap(env),
         smtp=_smtp(env),
         folder=Path(env.text("MAIL_FOLDER", str(data_dir / "mail"))).resolve(),
-        confirmations_per_day=env.integer("CONFIRMATIONS_PER_DAY", 3, 1, 1000),
-        confirmation_ttl=timedelta(days=env.integer("CONFIRMATION_DAYS", 7, 1, 90)),
         lease=timedelta(seconds=env.integer("OUTBOX_LEASE_SECONDS", 300, 1, 86400)),
         trusted_authserv_id=env.text("TRUSTED_AUTHSERV_ID"),
     )
@@ -86,12 +91,7 @@ def load_settings(values: Mapping[str, str] | None = None) -> Settings:
         )
     # The test mailbox lets anyone read every link and write mail as anyone: only with no mail server at all.
     local_folder = mail.folder if mail.smtp is None else None
-    web = WebSettings(
-        site=site,
-        local_mail_folder=local_folder,
-        confirmation_ttl=mail.confirmation_ttl,
-        confirmations_per_day=mail.confirmations_per_day,
-    )
+    web = WebSettings(site=site, join=join, local_mail_folder=local_folder)
     level = env.text("LOG_LEVEL", "INFO").upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"LOG_LEVEL={level!r}: DEBUG, INFO, WARNING hoặc ERROR")
