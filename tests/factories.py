@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import email.utils
+from datetime import datetime
 from email.message import EmailMessage
 
-from models import Membership, Person, db, utcnow
+from models import Membership, Person, Post, db, utcnow
 from models.groups import MembershipSource, MembershipState, PostPolicy
+from models.posts import PostState
 from models.services.memberships import find_group
 from models.services.people import get_or_add_person
+from models.services.posts import NewAttachment, NewPost, record_post
+from models.services.threads import Placement, Spot, refs_for
 from tests.conftest import DOMAIN
 
 
@@ -75,3 +79,47 @@ def open_discussion(slug: str = "thpt") -> None:
     """Let members start topics in the group (the standard groups are announce-only)."""
     find_group(db.session, slug).post_policy = PostPolicy.MEMBERS
     db.session.commit()
+
+
+def make_post(
+    text: str,
+    *,
+    subject: str = "Lịch thi",
+    reply_to: Post | None = None,
+    author: Person | None = None,
+    author_name: str | None = None,
+    slug: str = "thpt",
+    message_id: str | None = None,
+    quoted: str = "",
+    state: PostState = PostState.VISIBLE,
+    reason: str = "",
+    at: datetime | None = None,
+    attachments: tuple[NewAttachment, ...] = (),
+) -> Post:
+    """A post as the mail gateway records one: a new topic, or a reply under `reply_to`, committed."""
+    refs = refs_for(
+        message_id or email.utils.make_msgid(domain="truong.edu.vn"),
+        reply_to.message_id if reply_to else None,
+        [],
+        subject,
+    )
+    placement = (
+        Placement(Spot(reply_to.id, reply_to.thread_id), reply_to.thread_id, "in-reply-to")
+        if reply_to
+        else Placement(None, None, "new")
+    )
+    name = author_name if author_name is not None else (author.name if author else "")
+    new = NewPost(
+        refs, subject, text, quoted=quoted, author=author, author_name=name, attachments=attachments
+    )
+    post = record_post(
+        db.session,
+        find_group(db.session, slug),
+        new,
+        placement,
+        state=state,
+        reason=reason,
+        now=at or utcnow(),
+    )
+    db.session.commit()
+    return post

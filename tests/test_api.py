@@ -8,14 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from models import Organisation, Person, Post, db
+from models import Organisation, Person, Post
 from models.people import OrganisationKind
 from models.posts import PostState
-from models.services.memberships import find_group
-from models.services.posts import NewAttachment, NewPost, record_post
-from models.services.threads import Placement, Spot, refs_for
+from models.services.posts import NewAttachment
 from tests.conftest import BASE_URL, DOMAIN
-from tests.factories import make_member
+from tests.factories import make_member, make_post
 
 START = datetime(2026, 9, 5, 7, 30, tzinfo=UTC)
 PLAN = "Kế hoạch tuyển sinh lớp 10 năm học 2026–2027"
@@ -34,25 +32,17 @@ def write_post(
     attachments: tuple[NewAttachment, ...] = (),
 ) -> Post:
     """A post as the mail gateway records it: a new topic, or a reply to `reply_to`."""
-    message_id = f"<{at.timestamp()}.{author.id}@truong.edu.vn>"
-    parent = reply_to.message_id if reply_to else None
-    placement = (
-        Placement(Spot(reply_to.id, reply_to.thread_id), reply_to.thread_id, "in-reply-to")
-        if reply_to
-        else Placement(None, None, "new")
-    )
-    new = NewPost(
-        refs=refs_for(message_id, parent, [], subject),
+    return make_post(
+        text,
         subject=subject,
-        text=text,
+        reply_to=reply_to,
         author=author,
-        author_name=author.name,
+        slug=slug,
+        state=state,
+        at=at,
+        message_id=f"<{at.timestamp()}.{author.id}@truong.edu.vn>",
         attachments=attachments,
     )
-    group = find_group(db.session, slug)
-    post = record_post(db.session, group, new, placement, state=state, reason="", now=at)
-    db.session.commit()
-    return post
 
 
 @pytest.fixture

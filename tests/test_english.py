@@ -14,11 +14,8 @@ from babel.messages.pofile import read_po
 from flask_babel import refresh
 
 from forum.notices import kind_label
-from models import db, utcnow
 from models.notices import LABELS_VI, NoticeKind
-from models.posts import PostState
-from models.services.memberships import find_group
-from tests.factories import make_member
+from tests.factories import make_member, make_post
 from tests.test_forum import sign_in
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,39 +50,17 @@ def assert_vietnamese(page: str) -> None:
 
 def a_thread() -> int:
     """A topic of two posts in the THPT group, the second quoting the first."""
-    from models.services.posts import NewPost, record_post
-    from models.services.threads import Placement, Spot, refs_for
-
-    group = find_group(db.session, "thpt")
     an, binh = make_member("An"), make_member("Binh")
-    first = record_post(
-        db.session,
-        group,
-        NewPost(
-            refs_for("<a@x>", None, [], "Lịch thi"), "Lịch thi", "Thi ngày 20.", author=an, author_name="An"
-        ),
-        Placement(None, None, "new"),
-        state=PostState.VISIBLE,
-        reason="",
-        now=utcnow(),
+    first = make_post("Thi ngày 20.", message_id="<a@x>", author=an, author_name="An")
+    make_post(
+        "Đồng ý.",
+        subject="Re: Lịch thi",
+        message_id="<b@x>",
+        reply_to=first,
+        quoted="> Thi ngày 20.",
+        author=binh,
+        author_name="Bình",
     )
-    record_post(
-        db.session,
-        group,
-        NewPost(
-            refs_for("<b@x>", "<a@x>", [], "Re: Lịch thi"),
-            "Re: Lịch thi",
-            "Đồng ý.",
-            quoted="> Thi ngày 20.",
-            author=binh,
-            author_name="Bình",
-        ),
-        Placement(Spot(first.id, first.thread_id), first.thread_id, "in-reply-to"),
-        state=PostState.VISIBLE,
-        reason="",
-        now=utcnow(),
-    )
-    db.session.commit()
     return first.thread_id
 
 

@@ -13,7 +13,7 @@ from models.posts import PostState
 from models.roles import RoleName
 from models.services.memberships import find_group
 from models.services.roles import grant
-from tests.factories import address, make_member, open_discussion, ours
+from tests.factories import address, make_member, make_post, open_discussion, ours
 
 
 def csrf(page: str) -> str:
@@ -45,50 +45,26 @@ def client(make_app):
 
 def thread_with_posts(client):
     """An, Bình and a held post from a stranger, through the gateway's own services."""
-    from models.services.posts import NewPost, record_post
-    from models.services.threads import Placement, Spot, refs_for
-
-    group = find_group(db.session, "thpt")
     an, binh = make_member("An"), make_member("Binh")
-    first = record_post(
-        db.session,
-        group,
-        NewPost(
-            refs_for("<a@x>", None, [], "Lịch thi"), "Lịch thi", "Thi ngày 20.", author=an, author_name="An"
-        ),
-        Placement(None, None, "new"),
-        state=PostState.VISIBLE,
-        reason="",
-        now=utcnow(),
+    first = make_post("Thi ngày 20.", message_id="<a@x>", author=an, author_name="An")
+    reply = make_post(
+        "Đồng ý.",
+        subject="Re: Lịch thi",
+        message_id="<b@x>",
+        reply_to=first,
+        quoted="> Thi ngày 20.",
+        author=binh,
+        author_name="Bình",
     )
-    reply = record_post(
-        db.session,
-        group,
-        NewPost(
-            refs_for("<b@x>", "<a@x>", [], "Re: Lịch thi"),
-            "Re: Lịch thi",
-            "Đồng ý.",
-            quoted="> Thi ngày 20.",
-            author=binh,
-            author_name="Bình",
-        ),
-        Placement(Spot(first.id, first.thread_id), first.thread_id, "in-reply-to"),
-        state=PostState.VISIBLE,
-        reason="",
-        now=utcnow(),
-    )
-    held = record_post(
-        db.session,
-        group,
-        NewPost(
-            refs_for("<c@x>", "<a@x>", [], "Re: Lịch thi"), "Re: Lịch thi", "Quảng cáo!", author_name="Lạ"
-        ),
-        Placement(Spot(first.id, first.thread_id), first.thread_id, "in-reply-to"),
+    held = make_post(
+        "Quảng cáo!",
+        subject="Re: Lịch thi",
+        message_id="<c@x>",
+        reply_to=first,
+        author_name="Lạ",
         state=PostState.HELD,
         reason="người gửi chưa là thành viên nhóm",
-        now=utcnow(),
     )
-    db.session.commit()
     return first, reply, held
 
 
@@ -181,19 +157,9 @@ def test_moderator_approves_rejects_and_bans(client):
     assert db.session.scalars(select(Delivery).where(Delivery.message_key == f"post:{held.id}")).first()
 
     author = make_member("Spam")
-    from models.services.posts import NewPost, record_post
-    from models.services.threads import Placement, refs_for
-
-    spam = record_post(
-        db.session,
-        find_group(db.session, "thpt"),
-        NewPost(refs_for("<s@x>", None, [], "Mua"), "Mua", "Giá rẻ", author=author),
-        Placement(None, None, "new"),
-        state=PostState.HELD,
-        reason="kiểm duyệt",
-        now=utcnow(),
+    spam = make_post(
+        "Giá rẻ", subject="Mua", message_id="<s@x>", author=author, state=PostState.HELD, reason="kiểm duyệt"
     )
-    db.session.commit()
     assert client.post(f"/kiem-duyet/{spam.id}/chan", data={"csrf_token": csrf(queue)}).status_code == 302
     db.session.expire_all()
     assert db.session.get(Post, spam.id).state == PostState.REJECTED

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-from models import db, utcnow
+from models import db
 from models.posts import PostState
 from models.services.memberships import find_group
-from models.services.posts import NewPost, record_post
 from models.services.search import Filters, fold, search
-from models.services.threads import Placement, refs_for
-from tests.factories import make_member
+from tests.factories import make_member, make_post
 
 
 def add_post(slug: str, subject: str, text: str, n: int, state: PostState = PostState.VISIBLE, author=None):
-    group = find_group(db.session, slug)
-    new = NewPost(refs_for(f"<p{n}@x>", None, [], subject), subject, text, author=author, author_name="An")
-    post = record_post(
-        db.session, group, new, Placement(None, None, "new"), state=state, reason="", now=utcnow()
+    return make_post(
+        text, subject=subject, slug=slug, message_id=f"<p{n}@x>", state=state, author=author, author_name="An"
     )
-    db.session.commit()
-    return post
 
 
 def test_folding_removes_tones_and_makes_d_of_đ():

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from email.utils import make_msgid
 from pathlib import Path
 
 from playwright.sync_api import Locator, Page, expect
@@ -20,13 +19,11 @@ from models.roles import RoleName
 from models.services.memberships import find_group
 from models.services.notices import NoticeDraft, publish_notice
 from models.services.people import get_or_add_person
-from models.services.posts import NewPost, record_post
 from models.services.roles import grant
-from models.services.threads import Placement, Spot, refs_for
 from tests.browser.accessibility import assert_accessible, same_colour_text
 from tests.browser.test_pages import SCREENSHOTS, TESTBOX, has_horizontal_scroll, letter
 from tests.conftest import DOMAIN
-from tests.factories import make_member, open_discussion
+from tests.factories import make_member, make_post, open_discussion
 
 SUBJECT = "Lịch thi học kỳ I năm học 2025–2026"
 # A long link and a long unbroken word: what most often pushes a phone page sideways.
@@ -68,24 +65,18 @@ def add_post(
     reason: str = "",
 ) -> Post:
     """A post as the mailgate records one: a new topic, or a reply under `parent`."""
-    subject = SUBJECT if parent is None else f"Re: {SUBJECT}"
-    refs = refs_for(make_msgid(domain="truong.edu.vn"), parent.message_id if parent else None, [], subject)
-    placement = (
-        Placement(Spot(parent.id, parent.thread_id), parent.thread_id, "in-reply-to")
-        if parent
-        else Placement(None, None, "new")
-    )
-    post = record_post(
-        db.session,
-        group,
-        NewPost(refs, subject, text, quoted=quoted, author=author, author_name=name),
-        placement,
+    return make_post(
+        text,
+        subject=SUBJECT if parent is None else f"Re: {SUBJECT}",
+        reply_to=parent,
+        author=author,
+        author_name=name,
+        slug=group.slug,
+        quoted=quoted,
         state=state,
         reason=reason,
-        now=at or utcnow() - timedelta(minutes=minutes_ago),
+        at=at or utcnow() - timedelta(minutes=minutes_ago),
     )
-    db.session.commit()
-    return post
 
 
 def discussion() -> tuple[Post, Post]:
