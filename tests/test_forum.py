@@ -242,3 +242,16 @@ def test_members_start_topics_where_the_policy_allows(client):
         "/nhom/thcs/chu-de-moi", data={"csrf_token": csrf(page), "subject": "X", "text": "Y"}
     )
     assert refused.status_code == 400
+
+
+def test_the_menu_offers_publishing_only_to_those_who_may_publish(client):
+    moderator, publisher = make_member("ChiKiemDuyet"), make_member("DangTin")
+    grant(db.session, moderator, RoleName.MODERATOR, group=find_group(db.session, "thpt"))
+    grant(db.session, publisher, RoleName.PUBLISHER, group=find_group(db.session, "thpt"))
+    db.session.commit()
+    sign_in(client, moderator)
+    assert "Đăng thông báo" not in client.get("/").get_data(as_text=True)
+    page = client.get("/").get_data(as_text=True)
+    client.post("/dang-xuat", data={"csrf_token": csrf(page)})
+    sign_in(client, publisher)
+    assert "Đăng thông báo" in client.get("/").get_data(as_text=True)
