@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from models import db
+from models import db, utcnow
+from models.notices import NoticeKind
 from models.posts import PostState
+from models.roles import RoleName
 from models.services.memberships import find_group
+from models.services.notices import NoticeDraft, publish_notice
+from models.services.roles import grant
 from models.services.search import Filters, fold, search
+from tests.conftest import DOMAIN
 from tests.factories import make_member, make_post
 
 
@@ -51,3 +56,36 @@ def test_search_filters_by_author_and_date_and_the_page_shows_excerpts(make_app)
     assert "Số liệu báo cáo của Sở." in page and "Báo cáo tháng" in page
     none = app.test_client().get("/tim-kiem?q=bao+cao&tu=2099-01-01").get_data(as_text=True)
     assert "Không tìm thấy" in none
+
+
+def test_search_filters_by_notice_kind_and_the_next_page_keeps_the_filters(make_app):
+    app = make_app()
+    publisher = make_member("VanPhongBo", "so")
+    grant(db.session, publisher, RoleName.PUBLISHER, group=find_group(db.session, "so"))
+    notices = ((NoticeKind.INVITATION, "Họp giao ban"), (NoticeKind.REPORT_REQUESTED, "Báo cáo họp"))
+    so = (find_group(db.session, "so"),)
+    for kind, title in notices:
+        draft = NoticeDraft(kind=kind, title=title, body="Nội dung họp.", groups=so)
+        publish_notice(db.session, draft, publisher, unit=None, domain=DOMAIN, now=utcnow())
+    add_post("so", "Họp tổ chuyên môn", "Một cuộc họp khác.", 9)
+    db.session.commit()
+    assert len(search(db.session, "hop")) == 3
+    assert [h.post.subject for h in search(db.session, "hop", Filters(kind=NoticeKind.INVITATION))] == [
+        "Họp giao ban"
+    ]
+    page = app.test_client().get("/tim-kiem?q=hop&loai=giay_moi").get_data(as_text=True)
+    assert "Họp giao ban" in page and "Báo cáo họp" not in page and 'value="giay_moi" selected' in page
+    for n in range(25):
+        add_post("so", f"Lịch họp {n}", "Lịch họp tuần.", 100 + n)
+    db.session.commit()
+    first = app.test_client().get("/tim-kiem?q=lich+hop&nhom=so&tu=2000-01-01").get_data(as_text=True)
+    assert "trang=2" in first and "tu=2000-01-01" in first and "nhom=so" in first
+
+
+def test_a_short_last_word_is_a_word_and_a_longer_one_a_prefix(make_app):
+    make_app()
+    add_post("thpt", "Ý kiến", "Ý kiến về yêu cầu.", 1)
+    add_post("thpt", "Khác", "Yếu tố khác.", 2)
+    assert [h.post.subject for h in search(db.session, "y kien")] == ["Ý kiến"]
+    assert [h.post.subject for h in search(db.session, "y")] == ["Ý kiến"], "y is a word, not every y…"
+    assert {h.post.subject for h in search(db.session, "yeu")} == {"Ý kiến", "Khác"}, "yeu matches yeu, yeu…"
