@@ -1,8 +1,8 @@
 """The read-only JSON API, described by an OpenAPI document at /api/openapi.json.
 
-Public data only: the groups, and the visible posts of their threads. A held or rejected post never
-appears, and a thread's counts and times are computed from its visible posts, whatever the stored
-totals say. Every answer is UTF-8 JSON with Vietnamese left readable, open to any origin.
+Public data only: the groups, the visible posts of their threads, and the notices. A held or
+rejected post never appears, and a thread's counts and times are computed from its visible posts,
+whatever the stored totals say. Every answer is UTF-8 JSON with Vietnamese left readable, open to any origin.
 """
 
 from __future__ import annotations
@@ -24,8 +24,10 @@ from werkzeug.wrappers import Response
 from forum.settings import web_settings
 from models import Group, Person, Post, PostAttachment, Thread, db, links
 from models.errors import UnknownGroup
+from models.notices import Notice, NoticeGroup, NoticeKind
 from models.posts import PostState
 from models.services.memberships import active_member_counts, find_group
+from models.services.search import Filters
 from models.services.search import search as search_posts
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")
@@ -229,8 +231,51 @@ def attachment_json(attachment: PostAttachment) -> Json:
 
 @blueprint.get("/notices")
 def notices() -> Response:
-    # Notices are not built yet: the list stays empty, in the shape openapi.json documents, until they are.
-    return json_response({"notices": []})
+    """The newest visible notices, 50 at most; `group` (a slug) and `kind` narrow them."""
+    query = (
+        select(Notice)
+        .join(Post, Post.id == Notice.post_id)
+        .where(Post.state == PostState.VISIBLE)
+        .options(selectinload(Notice.groups), selectinload(Notice.unit))
+        .order_by(Notice.id.desc())
+        .limit(PAGE_SIZE)
+    )
+    if slug := request.args.get("group"):
+        group = find_group(db.session, slug)
+        published_to = select(NoticeGroup.notice_id).where(NoticeGroup.group_id == group.id)
+        query = query.where(Notice.id.in_(published_to))
+    if kind := notice_kind():
+        query = query.where(Notice.kind == kind)
+    return json_response({"notices": [notice_json(notice) for notice in db.session.scalars(query)]})
+
+
+def notice_kind() -> NoticeKind | None:
+    value = request.args.get("kind")
+    if not value:
+        return None
+    if value not in set(NoticeKind):
+        kinds = ", ".join(NoticeKind)
+        abort(400, f"kind phải là một trong (must be one of): {kinds}")
+    return NoticeKind(value)
+
+
+def notice_json(notice: Notice) -> Json:
+    return {
+        "id": notice.id,
+        "kind": notice.kind.value,
+        "kind_label_vi": notice.kind.label_vi,
+        "title": notice.title,
+        "groups": sorted(group.slug for group in notice.groups),
+        "unit": notice.unit.name if notice.unit else None,
+        "answer_required": notice.answer_required,
+        "deadline": instant(notice.deadline),
+        "meeting_start": instant(notice.meeting_start),
+        "meeting_end": instant(notice.meeting_end),
+        "meeting_place": notice.meeting_place,
+        "created_at": instant(notice.created_at),
+        "thread_id": notice.thread_id,
+        "url": absolute(links.thread_path(notice.thread_id)),
+    }
 
 
 @blueprint.get("/search")
@@ -239,7 +284,12 @@ def search() -> Response:
     words = unicodedata.normalize("NFC", request.args.get("q", "")).strip()
     if not words or len(words) > MAX_QUERY:
         abort(400, f"q phải có từ 1 đến {MAX_QUERY} ký tự (q must be 1 to {MAX_QUERY} characters)")
-    hits = search_posts(db.session, words, limit=SEARCH_LIMIT)
+    slug = request.args.get("group")
+    kind = notice_kind()
+    filters = Filters(
+        group_id=find_group(db.session, slug).id if slug else None, kind=kind.value if kind else None
+    )
+    hits = search_posts(db.session, words, filters, limit=SEARCH_LIMIT)
     slugs = {row.id: row.slug for row in db.session.execute(select(Group.id, Group.slug))}
     results = [hit_json(hit.post, slugs[hit.post.group_id]) for hit in hits]
     return json_response({"q": words, "results": results})

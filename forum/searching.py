@@ -1,4 +1,5 @@
-"""The search page: posts by words, insensitive to diacritics, filtered by group, author and date."""
+"""The search page: posts by words, insensitive to diacritics, filtered by group, author, date and
+notice kind."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from datetime import UTC, datetime
 from flask import Blueprint, render_template, request
 from sqlalchemy import select
 
+from forum.notices import KIND_LABELS
 from models import Group, db
+from models.notices import NoticeKind
 from models.services.search import Filters, search
 
 blueprint = Blueprint("searching", __name__)
@@ -21,11 +24,13 @@ def page() -> str:
     slug = request.args.get("nhom", "")
     group = next((g for g in groups if g.slug == slug), None)
     number = max(request.args.get("trang", 1, type=int), 1)
+    kind = request.args.get("loai", "")
     filters = Filters(
         group_id=group.id if group else None,
         author_id=request.args.get("tac_gia", type=int),
         since=_day(request.args.get("tu")),
         until=_day(request.args.get("den"), end=True),
+        kind=kind if kind in set(NoticeKind) else None,
     )
     hits = (
         search(db.session, query, filters, limit=PER_PAGE + 1, offset=(number - 1) * PER_PAGE)
@@ -40,7 +45,10 @@ def page() -> str:
         page=number,
         groups=groups,
         slug=slug,
+        kind=kind,
+        kinds=KIND_LABELS,
         args=request.args,
+        next_args={**request.args.to_dict(), "trang": number + 1},
     )
 
 

@@ -8,10 +8,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from models import Organisation, Person, Post
+from models import Organisation, Person, Post, db
+from models.notices import Notice, NoticeKind
 from models.people import OrganisationKind
 from models.posts import PostState
+from models.roles import RoleName
+from models.services.memberships import find_group
+from models.services.notices import NoticeDraft, publish_notice
 from models.services.posts import NewAttachment
+from models.services.roles import grant
 from tests.conftest import BASE_URL, DOMAIN
 from tests.factories import make_member, make_post
 
@@ -182,9 +187,57 @@ def test_unknown_groups_and_threads_are_json_404s(client, path):
     assert response.get_data(as_text=True) == '{"error": "không tìm thấy"}'
 
 
-def test_notices_are_an_empty_list_until_they_are_built(client):
-    response = client.get("/api/notices")
-    assert response.status_code == 200 and response.get_json() == {"notices": []}
+@pytest.fixture
+def notices(client) -> dict[str, Notice]:
+    """An invitation to the Sở group from the ministry's office, and a request for a report to two groups."""
+    publisher = make_member("VanPhongBo", "so")
+    groups = find_group(db.session, "so"), find_group(db.session, "phong")
+    for group in groups:
+        grant(db.session, publisher, RoleName.PUBLISHER, group=group)
+    unit = Organisation(name="Văn phòng Bộ", kind=OrganisationKind.MINISTRY_UNIT)
+    meeting = NoticeDraft(
+        kind=NoticeKind.INVITATION,
+        title="Giấy mời họp giao ban",
+        body="Kính mời.",
+        groups=groups[:1],
+        meeting_start=START + timedelta(days=3),
+        meeting_place="Phòng họp A",
+    )
+    report = NoticeDraft(
+        kind=NoticeKind.REPORT_REQUESTED,
+        title="Báo cáo tổng kết",
+        body="Đề nghị báo cáo.",
+        groups=groups,
+        deadline=START + timedelta(days=10),
+        answer_required=True,
+    )
+    published = {
+        draft.kind.value: publish_notice(db.session, draft, publisher, unit=unit, domain=DOMAIN, now=START)
+        for draft in (meeting, report)
+    }
+    db.session.commit()
+    return published
+
+
+def test_notices_come_newest_first_with_their_kind_groups_and_dates(client, notices):
+    listed = client.get("/api/notices").get_json()["notices"]
+    assert [n["title"] for n in listed] == ["Báo cáo tổng kết", "Giấy mời họp giao ban"]
+    report, meeting = listed
+    assert report["kind"] == "yeu_cau_bao_cao" and report["kind_label_vi"] == "Yêu cầu báo cáo"
+    assert report["groups"] == ["phong", "so"] and report["unit"] == "Văn phòng Bộ"
+    assert report["answer_required"] is True
+    assert report["deadline"] == (START + timedelta(days=10)).isoformat()
+    assert meeting["meeting_place"] == "Phòng họp A" and meeting["deadline"] is None
+    assert report["url"] == f"{BASE_URL}/chu-de/{notices['yeu_cau_bao_cao'].thread_id}"
+    only_phong = client.get("/api/notices?group=PHONG").get_json()["notices"]
+    assert [n["title"] for n in only_phong] == ["Báo cáo tổng kết"]
+    meetings = client.get("/api/notices?kind=giay_moi").get_json()["notices"]
+    assert [n["title"] for n in meetings] == ["Giấy mời họp giao ban"]
+    assert client.get("/api/notices?kind=hop").status_code == 400
+    assert client.get("/api/notices?group=khong-co").status_code == 404
+    found = client.get("/api/search?q=bao cao&kind=yeu_cau_bao_cao").get_json()["results"]
+    assert [hit["subject"] for hit in found] == ["Báo cáo tổng kết"]
+    assert client.get("/api/search?q=giao ban&group=phong").get_json()["results"] == []
 
 
 def test_search_finds_visible_posts_by_subject_or_text(client, discussion):
@@ -251,7 +304,7 @@ def references(node: object) -> list[str]:
     return []
 
 
-def test_every_answer_matches_its_documented_schema(client, discussion):
+def test_every_answer_matches_its_documented_schema(client, discussion, notices):
     document = documented(client)
     thread_id = discussion["question"].thread_id
     calls = [
@@ -262,6 +315,9 @@ def test_every_answer_matches_its_documented_schema(client, discussion):
         ("/api/threads/{thread_id}", f"/api/threads/{thread_id}"),
         ("/api/threads/{thread_id}", "/api/threads/999999"),
         ("/api/notices", "/api/notices"),
+        ("/api/notices", "/api/notices?group=so&kind=giay_moi"),
+        ("/api/notices", "/api/notices?kind=hop"),
+        ("/api/search", "/api/search?q=bao cao&kind=yeu_cau_bao_cao&group=phong"),
         ("/api/search", "/api/search?q=biểu mẫu"),
         ("/api/search", "/api/search?q="),
     ]
@@ -304,6 +360,8 @@ def conforms(value: object, schema: dict, document: dict, where: str = "$") -> l
     if schema.get("format") == "date-time" and isinstance(value, str):
         if datetime.fromisoformat(value).tzinfo is None:
             return [f"{where}: {value} has no offset"]
+    if "enum" in schema and value not in schema["enum"]:
+        return [f"{where}: {value!r} is not one of {schema['enum']}"]
     if "const" in schema and value != schema["const"]:
         return [f"{where}: {value!r} is not {schema['const']!r}"]
     if isinstance(value, list):
