@@ -1,9 +1,10 @@
 """The forum's pages at scale: a group page, a 200-post thread and search, against /health in the same run.
 
-    .venv/bin/python bench/forum.py [--posts 1000000] [--database-url postgresql://…/DB] [--keep]
+    .venv/bin/python bench/forum.py [--posts 1000000] [--database-url postgresql://…/DB] [--keep] [--reuse]
 
 Fills a fresh database (a temporary SQLite file by default; a PostgreSQL database that does not exist yet
-is created, and dropped at the end unless --keep) with N posts in N/10 threads over 50 groups, written
+is created, and dropped at the end unless --keep; --reuse measures a database kept from an earlier run
+without filling it again) with N posts in N/10 threads over 50 groups, written
 by 20,000 people, in Vietnamese made from word lists. Then it measures each page through the WSGI app
 (Flask's test client: p50 and p95 over 200 requests of each kind, interleaved; fewer for a page slow
 enough to take two minutes, with the count given) and under gunicorn with 2 workers (requests/s from a
@@ -536,6 +537,18 @@ def fill(app: Flask, posts: int, rng: random.Random) -> dict[str, Any]:
     return {"threads": threads, "thread_id": measured, "slugs": slugs, "seconds": seconds}
 
 
+def filled_before(app: Flask) -> dict[str, Any]:
+    """What `fill` returned, read back from a database an earlier run kept (--keep, then --reuse)."""
+    with app.app_context():
+        upgrade()
+        measured = db.session.scalar(select(Thread.id).where(Thread.post_count == MEASURED).limit(1))
+        if measured is None:
+            raise SystemExit("--reuse: this database was not filled by bench/forum.py")
+        slugs = list(db.session.scalars(select(Group.slug).order_by(Group.id)))
+        threads = db.session.scalar(select(func.count(Thread.id)))
+    return {"threads": threads, "thread_id": measured, "slugs": slugs, "seconds": None}
+
+
 # The measurements
 
 
@@ -702,7 +715,7 @@ def report(
         "posts": posts,
         "threads": filled["threads"],
         "groups": len(filled["slugs"]),
-        "fill_seconds": round(filled["seconds"], 1),
+        "fill_seconds": round(filled["seconds"], 1) if filled["seconds"] is not None else None,
     }
     for kind in ("group", "thread", "search", "health"):
         figures = timing[kind] | {"rps_gunicorn": round(rates[kind], 1), "failed_gunicorn": served[kind][1]}
@@ -748,6 +761,7 @@ def main() -> None:
     options.add_argument("--posts", type=int, default=1_000_000)
     options.add_argument("--database-url", default="")
     options.add_argument("--keep", action="store_true", help="keep the PostgreSQL database it created")
+    options.add_argument("--reuse", action="store_true", help="measure a database kept by --keep, unfilled")
     args = options.parse_args()
     if args.posts < 1000:
         raise SystemExit("--posts: at least 1000")
@@ -763,7 +777,8 @@ def main() -> None:
     env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "TMPDIR") if k in os.environ} | settings
     app = create_app(load_settings(settings))
     try:
-        filled = fill(app, args.posts, random.Random(60))
+        reusing = args.reuse and not created
+        filled = filled_before(app) if reusing else fill(app, args.posts, random.Random(60))
         urls = pages(filled["slugs"], filled["thread_id"])
         timing = latencies(app, urls)
         served = throughput(env, urls, work / "gunicorn.log")

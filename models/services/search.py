@@ -76,15 +76,19 @@ def search(
         )
         params["match"] = match
     else:
+        # The query is written into the statement, not bound: its words are [0-9a-z]+ (see `words`), and
+        # PostgreSQL must see them to choose between the GIN index (rare words) and walking the newest
+        # posts (common ones); a bound parameter can be planned once for both, badly for one.
+        assert all(_WORD.fullmatch(term) for term in terms)
+        match = " & ".join(terms[:-1] + [terms[-1] + (":*" if prefix else "")])
+        tsquery = f"to_tsquery('simple', '{match}')"
         sql = (
-            "WITH query AS (SELECT to_tsquery('simple', :match) AS q), "
-            "newest AS (SELECT post.id, post.search_vector FROM post, query "
-            f"WHERE post.search_vector @@ query.q AND post.state = :visible{where} "
-            "ORDER BY post.id DESC LIMIT :ranked) "
-            "SELECT newest.id FROM newest, query "
-            "ORDER BY ts_rank(newest.search_vector, query.q) DESC, newest.id DESC LIMIT :limit OFFSET :offset"
+            "SELECT newest.id FROM (SELECT post.id, post.search_vector FROM post "
+            f"WHERE post.search_vector @@ {tsquery} AND post.state = :visible{where} "
+            "ORDER BY post.id DESC LIMIT :ranked) AS newest "
+            f"ORDER BY ts_rank(newest.search_vector, {tsquery}) DESC, newest.id DESC "
+            "LIMIT :limit OFFSET :offset"
         )
-        params["match"] = " & ".join(terms[:-1] + [terms[-1] + (":*" if prefix else "")])
         params["ranked"] = RANKED
     params |= {"visible": PostState.VISIBLE.value, "limit": limit, "offset": offset}
     ids = [row[0] for row in session.execute(text(sql), params)]
