@@ -73,6 +73,8 @@ def read_reply(text: str, passages: list[Passage]) -> list[Reading]:
     for segment in segments(text):
         citations = read_citations(segment, context)
         context = last_article(citations) or context
+        if citations and _is_heading(segment):
+            continue  # "Góp ý Điều 7:" introduces the items below it, which take its article
         if citations:
             readings += [_cited(segment, c, known) for c in _distinct(citations)]
         else:
@@ -82,6 +84,10 @@ def read_reply(text: str, passages: list[Passage]) -> list[Reading]:
         whole = "\n\n".join(r.text for r in readings).strip()
         return [Reading(whole, "", "", 1.0)] if whole else []
     return [r for r in readings if r.citation or r.cited or not _is_aside(r.text)]
+
+
+def _is_heading(text: str) -> bool:
+    return len(text) < 60 and text.rstrip().endswith(":") and "\n" not in text.strip()
 
 
 def _is_aside(text: str) -> bool:

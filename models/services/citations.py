@@ -78,7 +78,9 @@ class Citation:
 
     @property
     def complete(self) -> bool:
-        return self.has(ARTICLE) or self.parts[0][0] > ARTICLE
+        """Names one provision of the document: an article is numbered through the whole document, and
+        so are chapters and parts; a clause needs its article, a section its chapter."""
+        return self.has(ARTICLE) or self.top >= CHAPTER
 
     def has(self, level: int) -> bool:
         return any(p[0] == level for p in self.parts)
@@ -255,7 +257,8 @@ def _lender(
 
     def lends(index: int) -> bool:
         other = expanded[index][-1]
-        return other.has(ARTICLE) and other.top > mine.top
+        needed = other.has(ARTICLE) if mine.top < ARTICLE else other.complete
+        return needed and other.top > mine.top
 
     if n + 1 < len(chains) and lends(n + 1):
         gap = text[chains[n][-1][0].end : chains[n + 1][0][0].start]
