@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from models.services.citations import AFTER, PARTIAL, Citation, last_article, read_citations
 from models.services.search import fold
@@ -72,9 +72,13 @@ def read_reply(text: str, passages: list[Passage]) -> list[Reading]:
     context: Citation | None = None
     for segment in segments(text):
         citations = read_citations(segment, context)
-        context = last_article(citations) or context
         if citations and _is_heading(segment):
-            continue  # "Góp ý Điều 7:" introduces the items below it, which take its article
+            context = last_article(citations)  # "Góp ý Điều 7:" introduces the items below it
+            continue
+        # A sibling item's article is only a guess for the next ("2. Điều 8 …  3. bỏ khoản 3").
+        found = last_article(citations)
+        if found is not None and (context is None or found.parts[-1] != context.parts[-1]):
+            context = replace(found, confidence=AFTER)
         if citations:
             readings += [_cited(segment, c, known) for c in _distinct(citations)]
         else:

@@ -136,7 +136,7 @@ def number_key(level: int, number: str) -> tuple[int, int, int]:
 
 def read_citations(text: str, context: Citation | None = None) -> list[Citation]:
     """Every citation in `text`, paragraph by paragraph, completed where it can be; `context` is what an
-    earlier part of the same message cited, used last."""
+    earlier part of the same message cited, used last, as sure as its confidence says."""
     text = unicodedata.normalize("NFC", text)
     citations: list[Citation] = []
     offset = 0
@@ -151,7 +151,8 @@ def last_article(citations: list[Citation]) -> Citation | None:
     """The article (with the clause, if named) the last complete citation names: context for what follows."""
     for citation in reversed(citations):
         if citation.has(ARTICLE):
-            return replace(citation, parts=tuple(p for p in citation.parts if p[0] >= CLAUSE))
+            parts = tuple(p for p in citation.parts if p[0] >= CLAUSE)
+            return replace(citation, parts=parts, confidence=OUTSIDE)
     return None
 
 
@@ -175,7 +176,7 @@ def _paragraph_citations(paragraph: str, context: Citation | None) -> list[Citat
                 index, confidence = lenders[n]
                 citation = replace(citation.under(expanded[index][-1]), confidence=confidence)
             elif not citation.complete and context is not None and context.top > citation.top:
-                citation = replace(citation.under(context), confidence=OUTSIDE)
+                citation = replace(citation.under(context), confidence=context.confidence)
             if not _is_abbreviated_alone(chains[n], citation):
                 result.append(citation)
     return result
