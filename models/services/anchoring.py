@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from models.services.citations import AFTER, PARTIAL, Citation, last_article, read_citations
 from models.services.search import fold
@@ -139,10 +140,12 @@ def _quoted(segment: str, passages: list[Passage]) -> Reading:
     return Reading(segment, passages[best].citation, "", min(0.85, 0.4 + 0.1 * shared))
 
 
+@lru_cache(maxsize=4096)  # a draft's provisions are read again for every comment on it
 def _folded(text: str) -> str:
     return " ".join(_WORD.findall(fold(text)))
 
 
-def _shingles(text: str) -> set[tuple[str, ...]]:
+@lru_cache(maxsize=4096)
+def _shingles(text: str) -> frozenset[tuple[str, ...]]:
     words = _WORD.findall(fold(text))
-    return {tuple(words[n : n + SHINGLE]) for n in range(len(words) - SHINGLE + 1)}
+    return frozenset(tuple(words[n : n + SHINGLE]) for n in range(len(words) - SHINGLE + 1))
