@@ -40,7 +40,7 @@ from models.services.versions import add_version, compare
 from models.site import Site
 from tests.conftest import BASE_URL, DOMAIN, SECRET, environment
 from tests.drafts import LIBREOFFICE, docx_draft, draft, to_pdf
-from tests.factories import make_member, make_post
+from tests.factories import make_mail, make_member, make_post
 from tests.test_forum import csrf, sign_in
 
 NHOMTHU = str(Path(sys.executable).parent / "nhomthu")
@@ -326,3 +326,32 @@ def test_consult_export_command_writes_the_synthesis(ministry, database_url, tmp
     assert "1 ý kiến, 1/2 đơn vị" in result.stdout
     rows = list(openpyxl.load_workbook(output).active.iter_rows(values_only=True))
     assert any(row[1] == "khoản 1 Điều 6" for row in rows)
+
+
+def test_a_reply_by_email_after_the_close_is_kept_and_answered_politely(app, gate, smtp, imap):
+    ministry = Ministry()
+    consultation = ministry.publish()
+    gate.drain()
+    [copy] = smtp.to(ministry.hanoi.email)
+    assert "[khoản 2 Điều 8] Thời gian làm bài kiểm tra" in copy.get_body(("plain",)).get_content()
+    close_due(db.session, consultation.closes_at + timedelta(minutes=1))
+    db.session.commit()
+    imap.append(
+        make_mail(
+            ministry.hanoi.email,
+            str(copy["Reply-To"]),
+            subject=f"Re: {copy['Subject']}",
+            body="1. Điểm a khoản 2 Điều 7: nên là 03 điểm.\n2. Khoản 2 Điều 8: 45 phút là đủ.",
+        )
+    )
+    gate.drain()
+    comments = db.session.scalars(select(DraftComment).order_by(DraftComment.id)).all()
+    assert [(c.provision.citation, c.late) for c in comments] == [
+        ("điểm a khoản 2 Điều 7", True),
+        ("khoản 2 Điều 8", True),
+    ]
+    [answer] = smtp.to(ministry.hanoi.email)[1:]
+    assert (
+        answer["Subject"].startswith("Đã nhận góp ý sau thời hạn")
+        and answer["Auto-Submitted"] == "auto-replied"
+    )
