@@ -13,6 +13,7 @@ from forum.auth import current_person, signed_in
 from forum.settings import web_settings
 from models import Group, db, utcnow
 from models.notices import NoticeKind
+from models.services.consultations import PeriodTooShort
 from models.services.notices import NoticeDraft, may_publish, publish_notice
 from models.services.posts import NewAttachment
 from models.site import VIETNAM
@@ -67,7 +68,14 @@ def publish() -> str | Response | tuple[str, int]:
             unit=person.organisation,
             domain=web_settings().site.domain,
             now=utcnow(),
+            rules=web_settings().consultation,
         )
+    except PeriodTooShort as short:
+        error = FormError(gettext("Dự thảo cần thời hạn góp ý ít nhất %(days)s ngày.", days=short.days))
+        db.session.rollback()
+        return render_template(
+            "notice_form.html", groups=groups, kinds=list(NoticeKind), form=request.form, error=str(error)
+        ), 400
     except FormError as error:
         db.session.rollback()
         return render_template(

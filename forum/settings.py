@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import current_app
 
+from models.services.consultations import PeriodRules
 from models.services.memberships import JoinRules
 from models.site import Site
 
@@ -17,6 +18,7 @@ class WebSettings:
     join: JoinRules  # the same rules the mailgate applies (wiring builds them once)
     # The embedded default's mail folder: set, the test mailbox page (Hộp thư thử nghiệm) is served.
     local_mail_folder: Path | None = None
+    consultation: PeriodRules = PeriodRules()  # minimum comment periods of drafts, by document type
 
 
 def web_settings() -> WebSettings:

@@ -16,6 +16,7 @@ from models import Group, Person, Post, Thread, db, utcnow
 from models.errors import UnknownGroup
 from models.notices import Notice, NoticeGroup
 from models.posts import PostState
+from models.services.consultations import consultation_of_thread
 from models.services.memberships import active_member_count, find_group
 from models.services.notices import answer_table
 from models.services.roles import can_moderate, is_member
@@ -94,6 +95,7 @@ def thread(thread_id: int) -> str:
         moderator=moderator,
         notice=notice,
         answers=answer_table(db.session, notice) if sees_answers and notice else None,
+        consultation=consultation_of_thread(db.session, found.id) if notice else None,
         member=is_member(db.session, person, group),
     )
 

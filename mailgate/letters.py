@@ -12,11 +12,13 @@ from email.message import EmailMessage
 from typing import Any
 
 import jinja2
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailgate.addresses import bounce_address, reply_address
 from mailgate.loops import LOOP_HEADER
 from models import links
+from models.consultations import Consultation, DraftComment, Provision, ProvisionKind
 from models.groups import Group, Membership, MembershipState
 from models.mail import Delivery
 from models.notices import Notice
@@ -55,6 +57,7 @@ def render(
         else None
     )
     context = _context(delivery, site, group, membership) | _notice_context(notice)
+    context |= consultation_context(session, delivery, notice, site)
     if post is not None:
         context |= {"post": post, "thread_url": _thread_url(site, post)}
     if personal is not None:
@@ -93,6 +96,36 @@ def _notice_context(notice: Notice | None) -> dict[str, Any]:
         "deadline": vietnam_time(notice.deadline) if notice.deadline else "",
         "meeting": vietnam_time(notice.meeting_start) if notice.meeting_start else "",
     }
+
+
+def consultation_context(
+    session: Session, delivery: Delivery, notice: Notice | None, site: Site
+) -> dict[str, Any]:
+    """A draft's period, its provisions labelled for citing, and the comment a letter is about."""
+    consultation = (
+        session.scalar(select(Consultation).where(Consultation.notice_id == notice.id)) if notice else None
+    )
+    if consultation is None:
+        return {"consultation": None}
+    comment = session.get(DraftComment, delivery.params["comment"]) if "comment" in delivery.params else None
+    latest = consultation.versions[-1] if consultation.versions else None
+    return {
+        "consultation": consultation,
+        "period_end": vietnam_time(consultation.closes_at),
+        "consultation_url": site.url(links.consultation_path(consultation.id)),
+        "draft_lines": [_labelled(p) for p in latest.provisions] if latest else [],
+        "comment": comment,
+        "decision": comment.decision if comment else None,
+    }
+
+
+def _labelled(provision: Provision) -> str:
+    """ "Điều 5. Tên điều", or "  [điểm a khoản 2 Điều 5] nội dung": the label to cite beside the words."""
+    if provision.kind in (ProvisionKind.CLAUSE, ProvisionKind.POINT):
+        indent = "    " if provision.kind == ProvisionKind.POINT else "  "
+        return f"{indent}[{provision.citation}] {provision.text}"
+    title = f"{provision.label}. {provision.heading}".rstrip(". ")
+    return f"\n{title}" + (f"\n  [{provision.citation}] {provision.text}" if provision.text else "")
 
 
 def _html(text: str) -> str:

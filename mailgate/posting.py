@@ -23,6 +23,7 @@ from models.groups import Group
 from models.mail import Delivery
 from models.notices import Notice, NoticeKind
 from models.posts import Post
+from models.services.consultations import answer_if_late
 from models.services.fanout import deliver_post
 from models.services.memberships import find_group
 from models.services.notices import NoticeDraft, may_publish, publish_notice
@@ -142,6 +143,7 @@ def record(ctx: Context) -> None:
     )
     post = record_post(ctx.session, ctx.group, new, placement, state=state, reason=reason, now=ctx.now)
     deliver_post(ctx.session, post, ctx.group, ctx.now)
+    answer_if_late(ctx.session, post, ctx.settings.site.domain, ctx.now)
     if state != "visible":
         raise Hold(f"bài #{post.id}: {reason}")
     ctx.result = f"post #{post.id} in thread #{post.thread_id} ({placement.how})"
@@ -180,6 +182,7 @@ def publish_by_email(ctx: Context) -> None:
         domain=settings.site.domain,
         now=ctx.now,
         message_id=ctx.parsed.message_id,
+        rules=settings.consultation,
     )
     raise Done(f"notice #{notice.id} ({kind.value}, sender proven by {how})")
 

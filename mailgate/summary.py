@@ -10,6 +10,7 @@ from mailgate.loops import kind
 from mailgate.parsing import Unreadable, parse, raw_header
 from mailgate.sanitising import html_to_text, sanitise
 from mailgate.trimming import trim_quotes
+from models.services.citations import find_provisions
 
 
 def summarise(raw: bytes, domain: str) -> dict[str, Any]:
@@ -34,6 +35,7 @@ def summarise(raw: bytes, domain: str) -> dict[str, Any]:
         "text": text,
         "reply_text": trimmed.text,
         "quoted_text": trimmed.removed,
+        "provisions": find_provisions(trimmed.text),
         "html": sanitise(body.html) if body.html else None,
         "attachments": [
             {"filename": a.filename, "content_type": a.content_type, "size": len(a.data)}

@@ -2,6 +2,7 @@
 
 from models.audit import AuditEvent
 from models.bounces import Bounce
+from models.consultations import Consultation, Decision, DraftComment, DraftVersion, Provision
 from models.groups import Group, Membership, MembershipSource, MembershipState
 from models.mail import Delivery, DeliveryState, InboundMessage, InboundState, Outcome
 from models.notices import Answer, Notice, NoticeGroup, NoticeKind
@@ -12,6 +13,11 @@ from models.tokens import Token, TokenPurpose
 
 __all__ = [
     "Bounce",
+    "Consultation",
+    "Decision",
+    "DraftComment",
+    "DraftVersion",
+    "Provision",
     "Answer",
     "Notice",
     "NoticeGroup",

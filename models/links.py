@@ -30,3 +30,7 @@ def unsubscribe_path(key: str) -> str:
 
 def attachment_path(attachment_id: int, filename: str) -> str:
     return f"/tep-dinh-kem/{attachment_id}/{quote(filename)}"
+
+
+def consultation_path(consultation_id: int, anchor: str = "") -> str:
+    return f"/lay-y-kien/{consultation_id}" + (f"#{anchor}" if anchor else "")

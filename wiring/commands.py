@@ -22,6 +22,7 @@ from models.errors import UnknownGroup
 from models.mail import Outcome
 from models.notices import NoticeKind
 from models.services import seeding
+from models.services.consultations import PeriodTooShort
 from models.services.inbound import store_raw
 from models.services.memberships import active_member_counts, find_group
 from models.services.notices import NotAllowed, NoticeDraft, publish_notice
@@ -30,11 +31,12 @@ from models.services.posts import NewAttachment
 from models.services.rosters import RosterReport, check_rows, import_roster, read_table
 from models.site import VIETNAM
 from wiring import current_settings
+from wiring.consulting import consult
 from wiring.processes import build_gate, run_bot, run_worker
 
 
 def register_commands(cli: click.Group) -> None:
-    for command in (init, groups, mailgate, mail, notice, members, worker, bot):
+    for command in (init, groups, mailgate, mail, notice, consult, members, worker, bot):
         cli.add_command(command)
 
 
@@ -213,6 +215,12 @@ def notice() -> None:
 @click.option(
     "--attach", "files", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
+@click.option(
+    "--opens", default=None, help="A draft's comment period opens, YYYY-MM-DD [HH:MM] (now if unset)."
+)
+@click.option(
+    "--document-type", default=None, help="A draft's kind (thong_tu, nghi_dinh …): its minimum period."
+)
 @with_appcontext
 def publish(
     slugs: tuple[str, ...],
@@ -225,6 +233,8 @@ def publish(
     meeting: str | None,
     place: str | None,
     files: tuple[Path, ...],
+    opens: str | None,
+    document_type: str | None,
 ) -> None:
     """Publish a notice: a thread in the first group and one mail per member of all the groups."""
     try:
@@ -244,13 +254,24 @@ def publish(
         meeting_start=_vietnam_time(meeting, "--meeting"),
         meeting_place=place,
         attachments=tuple(NewAttachment(f.name, _content_type(f), f.read_bytes()) for f in files),
+        opens_at=_vietnam_time(opens, "--opens"),
+        document_type=document_type,
     )
+    settings = current_settings()
     try:
         published = publish_notice(
-            db.session, draft, person, unit=organisation, domain=current_settings().site.domain, now=utcnow()
+            db.session,
+            draft,
+            person,
+            unit=organisation,
+            domain=settings.site.domain,
+            now=utcnow(),
+            rules=settings.web.consultation,
         )
     except NotAllowed as error:
         raise click.ClickException(f"{publisher} không được đăng thông báo vào các nhóm này") from error
+    except PeriodTooShort as error:
+        raise click.ClickException(f"thời hạn góp ý cần ít nhất {error.days} ngày") from error
     db.session.commit()
     count = db.session.scalar(
         select(func.count(Delivery.id)).where(Delivery.message_key == f"notice:{published.id}")

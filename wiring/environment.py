@@ -16,6 +16,7 @@ from sqlalchemy.exc import ArgumentError
 
 from forum.settings import WebSettings
 from mailgate.settings import ImapAccount, MailSettings, SmtpServer
+from models.services.consultations import MINIMUM_DAYS, PeriodRules
 from models.services.memberships import JoinRules
 from models.site import Site
 
@@ -71,9 +72,11 @@ def load_settings(values: Mapping[str, str] | None = None) -> Settings:
         confirmation_ttl=timedelta(days=env.integer("CONFIRMATION_DAYS", 7, 1, 90)),
         confirmations_per_day=env.integer("CONFIRMATIONS_PER_DAY", 3, 1, 1000),
     )
+    periods = _periods(env)
     mail = MailSettings(
         site=site,
         join=join,
+        consultation=periods,
         imap=_imap(env),
         smtp=_smtp(env),
         folder=Path(env.text("MAIL_FOLDER", str(data_dir / "mail"))).resolve(),
@@ -91,7 +94,7 @@ def load_settings(values: Mapping[str, str] | None = None) -> Settings:
         )
     # The test mailbox lets anyone read every link and write mail as anyone: only with no mail server at all.
     local_folder = mail.folder if mail.smtp is None else None
-    web = WebSettings(site=site, join=join, local_mail_folder=local_folder)
+    web = WebSettings(site=site, join=join, local_mail_folder=local_folder, consultation=periods)
     level = env.text("LOG_LEVEL", "INFO").upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"LOG_LEVEL={level!r}: DEBUG, INFO, WARNING hoặc ERROR")
@@ -181,3 +184,17 @@ def _smtp(env: Environment) -> SmtpServer | None:
         starttls=starttls,
         ssl=use_ssl,
     )
+
+
+def _periods(env: Environment) -> PeriodRules:
+    """CONSULTATION_MIN_DAYS="thong_tu=20,nghi_dinh=30": minimum comment periods over the defaults."""
+    days = dict(MINIMUM_DAYS)
+    raw = env.text("CONSULTATION_MIN_DAYS")
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        kind, _, value = item.partition("=")
+        if not kind.strip() or not value.strip().isdigit() or not 1 <= int(value) <= 365:
+            raise ConfigError(
+                f"CONSULTATION_MIN_DAYS={raw!r}: cần dạng thong_tu=20,nghi_dinh=30 (days from 1 to 365)"
+            )
+        days[kind.strip()] = int(value)
+    return PeriodRules(days)

@@ -14,6 +14,7 @@ from mailgate.gate import Gate
 from mailgate.imap import Inbox
 from mailgate.transport import FolderTransport, SmtpTransport, Transport
 from models import db, utcnow
+from models.services.consultations import close_due, open_due, remind_consultations
 from models.services.notices import remind_due
 from models.services.tokens import purge_tokens
 from wiring.environment import Settings
@@ -44,6 +45,9 @@ def configure_jobs(settings: Settings) -> tuple[Job, ...]:
     return (
         Job("purge_tokens", lambda: purge_tokens(db.session, utcnow()), minutes=60),
         Job("remind_due", lambda: remind_due(db.session, utcnow(), domain), minutes=30),
+        Job("open_consultations", lambda: open_due(db.session, utcnow()), minutes=5),
+        Job("close_consultations", lambda: close_due(db.session, utcnow()), minutes=5),
+        Job("remind_consultations", lambda: remind_consultations(db.session, utcnow(), domain), minutes=30),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -19,6 +20,9 @@ from models.services import audit, outbox
 from models.services.posts import NewAttachment, NewPost, record_post
 from models.services.roles import has_group_role
 from models.services.threads import Placement, refs_for
+
+if TYPE_CHECKING:  # consultations build on this module; imported where used
+    from models.services.consultations import PeriodRules
 
 REMIND_BEFORE = timedelta(days=2)
 BATCH = 5000
@@ -40,6 +44,10 @@ class NoticeDraft:
     meeting_end: datetime | None = None
     meeting_place: str | None = None
     attachments: tuple[NewAttachment, ...] = field(default=())
+    # A draft for comment: when its period opens (now if unset), and the kind of document ("thong_tu"),
+    # which sets the minimum period (read from the title if unset).
+    opens_at: datetime | None = None
+    document_type: str | None = None
 
 
 def may_publish(session: Session, person: Person | None, group: Group) -> bool:
@@ -55,9 +63,11 @@ def publish_notice(
     domain: str,
     now: datetime,
     message_id: str | None = None,
+    rules: PeriodRules | None = None,
 ) -> Notice:
     """The notice becomes a thread and a post in its first group, and one outbox row per member of all its
-    groups (a person in two of them gets it once), all in the caller's transaction."""
+    groups (a person in two of them gets it once), all in the caller's transaction. A draft for comment
+    also opens its consultation (PeriodTooShort when the deadline is too near)."""
     if not draft.groups or not all(may_publish(session, publisher, g) for g in draft.groups):
         raise NotAllowed(publisher.email)
     home = draft.groups[0]
@@ -90,6 +100,17 @@ def publish_notice(
     session.add(notice)
     session.flush()
     session.add_all(NoticeGroup(notice_id=notice.id, group_id=g.id) for g in draft.groups)
+    if draft.kind == NoticeKind.DRAFT_FOR_COMMENT:
+        from models.services import consultations
+
+        consultations.begin_consultation(
+            session,
+            notice,
+            rules=rules or consultations.PeriodRules(),
+            now=now,
+            opens_at=draft.opens_at,
+            kind_of_document=draft.document_type,
+        )
     count = _fan_out(session, notice, draft.groups, now)
     audit.record(
         session,
@@ -190,9 +211,15 @@ def answer_table(session: Session, notice: Notice) -> list[OrganisationStatus]:
 
 
 def remind_due(session: Session, now: datetime, domain: str, before: timedelta = REMIND_BEFORE) -> int:
-    """One reminder, before the deadline, to each recipient whose organisation has not answered."""
+    """One reminder, before the deadline, to each recipient whose organisation has not answered (drafts for
+    comment have their own, consultations.remind_consultations)."""
     due = session.scalars(
-        select(Notice).where(Notice.answer_required, Notice.deadline > now, Notice.deadline <= now + before)
+        select(Notice).where(
+            Notice.answer_required,
+            Notice.kind != NoticeKind.DRAFT_FOR_COMMENT,
+            Notice.deadline > now,
+            Notice.deadline <= now + before,
+        )
     ).all()
     sent = 0
     for notice in due:

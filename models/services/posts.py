@@ -124,6 +124,9 @@ def record_post(
         from models.services.notices import note_answer  # notices build on posts
 
         note_answer(session, post, now)
+        from models.services.comments import record_comments  # comments on drafts build on posts
+
+        record_comments(session, post, now)
     return post
 
 

@@ -12,6 +12,7 @@ from models.groups import Group, PostPolicy
 from models.people import Person
 from models.posts import Post, Thread
 from models.services import outbox
+from models.services.consultations import answer_if_late
 from models.services.fanout import deliver_post
 from models.services.posts import NewPost, decide_state, record_post
 from models.services.roles import is_member
@@ -61,6 +62,7 @@ def reply_on_web(
     )
     post = record_post(session, group, new, placement, state=state, reason=reason, now=now)
     deliver_post(session, post, group, now)
+    answer_if_late(session, post, domain, now)
     return post
 
 
