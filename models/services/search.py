@@ -7,8 +7,8 @@ table kept by triggers), PostgreSQL with its full-text search over a stored `tsv
 
 Vietnamese syllables are few and common: "hoc sinh" is in half the posts of a busy forum. PostgreSQL
 therefore ranks within the newest `RANKED` matches, not all of them (ranking reads every row it ranks),
-and the last word of a query is a prefix only from three letters on, so "gop y" does not widen to every
-word starting with y.
+looked for first among the newest `WINDOW` posts (see `_postgresql`). The last word of a query is a
+prefix only from three letters on, so "gop y" does not widen to every word starting with y.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from models.posts import Post, PostState
 
 _WORD = re.compile(r"[0-9a-z]+")
 LIMIT = 50
-RANKED = 10_000  # on PostgreSQL, how many of the newest matches are ranked
+RANKED = 1_000  # on PostgreSQL, how many of the newest matches are ranked
+WINDOW = 20_000  # on PostgreSQL, how many of the newest posts are searched first
 PREFIX_FROM = 3  # letters the last word needs to be searched as a prefix
 
 
@@ -64,36 +65,54 @@ def search(
     terms = words(query)
     if not terms:
         return []
-    dialect = session.get_bind().dialect.name
     where, params = _filters(filters)
-    prefix = len(terms[-1]) >= PREFIX_FROM
-    if dialect == "sqlite":
-        match = " ".join(f'"{t}"' for t in terms) + ("*" if prefix else "")
-        sql = (
-            "SELECT post.id FROM post_fts JOIN post ON post.id = post_fts.rowid "
-            f"WHERE post_fts MATCH :match AND post.state = :visible{where} "
-            "ORDER BY bm25(post_fts), post.id DESC LIMIT :limit OFFSET :offset"
-        )
-        params["match"] = match
-    else:
-        # The query is written into the statement, not bound: its words are [0-9a-z]+ (see `words`), and
-        # PostgreSQL must see them to choose between the GIN index (rare words) and walking the newest
-        # posts (common ones); a bound parameter can be planned once for both, badly for one.
-        assert all(_WORD.fullmatch(term) for term in terms)
-        match = " & ".join(terms[:-1] + [terms[-1] + (":*" if prefix else "")])
-        tsquery = f"to_tsquery('simple', '{match}')"
-        sql = (
-            "SELECT newest.id FROM (SELECT post.id, post.search_vector FROM post "
-            f"WHERE post.search_vector @@ {tsquery} AND post.state = :visible{where} "
-            "ORDER BY post.id DESC LIMIT :ranked) AS newest "
-            f"ORDER BY ts_rank(newest.search_vector, {tsquery}) DESC, newest.id DESC "
-            "LIMIT :limit OFFSET :offset"
-        )
-        params["ranked"] = RANKED
     params |= {"visible": PostState.VISIBLE.value, "limit": limit, "offset": offset}
-    ids = [row[0] for row in session.execute(text(sql), params)]
+    prefix = len(terms[-1]) >= PREFIX_FROM
+    if session.get_bind().dialect.name == "sqlite":
+        ids = _sqlite(session, terms, prefix, where, params)
+    else:
+        ids = _postgresql(session, terms, prefix, where, params | {"ranked": RANKED, "window": WINDOW})
     posts = {post.id: post for post in session.scalars(select(Post).where(Post.id.in_(ids)))} if ids else {}
     return [Hit(posts[i], excerpt(posts[i].text, terms)) for i in ids if i in posts]
+
+
+def _sqlite(
+    session: Session, terms: list[str], prefix: bool, where: str, params: dict[str, object]
+) -> list[int]:
+    sql = (
+        "SELECT post.id FROM post_fts JOIN post ON post.id = post_fts.rowid "
+        f"WHERE post_fts MATCH :match AND post.state = :visible{where} "
+        "ORDER BY bm25(post_fts), post.id DESC LIMIT :limit OFFSET :offset"
+    )
+    match = " ".join(f'"{t}"' for t in terms) + ("*" if prefix else "")
+    return [row[0] for row in session.execute(text(sql), params | {"match": match})]
+
+
+def _postgresql(
+    session: Session, terms: list[str], prefix: bool, where: str, params: dict[str, object]
+) -> list[int]:
+    """Rank the newest matches among the newest posts; among all posts when those are too few.
+
+    The query is written into the statement, not bound: its words are [0-9a-z]+ (see `words`), and
+    PostgreSQL plans better seeing them. Walking the newest `WINDOW` posts costs the same whatever the
+    words; it answers common words (most searches), whose matches the GIN index would have to fetch by
+    the hundred thousand. Rare words fall through to the index, which then has few rows to fetch.
+    """
+    assert all(_WORD.fullmatch(term) for term in terms)
+    match = " & ".join(terms[:-1] + [terms[-1] + (":*" if prefix else "")])
+    tsquery = f"to_tsquery('simple', '{match}')"
+    ranked = (
+        "SELECT newest.id FROM (SELECT post.id, post.search_vector FROM post "
+        f"WHERE MATCHING AND post.state = :visible{where} ORDER BY post.id DESC LIMIT :ranked) AS newest "
+        f"ORDER BY ts_rank(newest.search_vector, {tsquery}) DESC, newest.id DESC LIMIT :limit OFFSET :offset"
+    )
+    # "IS TRUE" keeps the planner from the GIN index here: the point is to read the newest rows only.
+    recent = f"post.id > (SELECT max(id) FROM post) - :window AND (post.search_vector @@ {tsquery}) IS TRUE"
+    ids = [row[0] for row in session.execute(text(ranked.replace("MATCHING", recent)), params)]
+    if len(ids) < params["limit"]:  # type: ignore[operator]
+        anywhere = f"post.search_vector @@ {tsquery}"
+        ids = [row[0] for row in session.execute(text(ranked.replace("MATCHING", anywhere)), params)]
+    return ids
 
 
 def _filters(filters: Filters) -> tuple[str, dict[str, object]]:
