@@ -5,6 +5,7 @@ from models.bounces import Bounce
 from models.groups import Group, Membership, MembershipSource, MembershipState
 from models.mail import Delivery, DeliveryState, InboundMessage, InboundState, Outcome
 from models.notices import Answer, Notice, NoticeGroup, NoticeKind
+from models.operations import Heartbeat, JobLock
 from models.people import Organisation, OrganisationKind, Person, Position
 from models.posts import Post, PostAttachment, PostState, Thread
 from models.roles import Role, RoleName
@@ -20,8 +21,10 @@ __all__ = [
     "Delivery",
     "DeliveryState",
     "Group",
+    "Heartbeat",
     "InboundMessage",
     "InboundState",
+    "JobLock",
     "Membership",
     "MembershipSource",
     "MembershipState",
