@@ -2,8 +2,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# Debian packages the tests start for real: Dovecot (IMAP, LMTP), and Chromium that Playwright drives.
-TEST_PACKAGES := dovecot-imapd dovecot-lmtpd chromium
+# Debian packages the tests start for real: Dovecot (IMAP, LMTP), Postfix and a private PostgreSQL server
+# (the whole loop and the fault tests), and Chromium that Playwright drives.
+TEST_PACKAGES := dovecot-imapd dovecot-lmtpd chromium postfix postgresql
 # axe-core for the browser tests' accessibility checks, from npm, pinned by its package-lock.json.
 AXE := tests/browser/node_modules/axe-core/axe.min.js
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test

@@ -181,7 +181,7 @@ def test_smtp_server_refusing_then_gone_the_outbox_waits_and_delivers_later(
     assert len(copies) == 6 and max(copies.values()) == 1
 
 
-@pytest.mark.skipif(not postgres.is_available(), reason="needs root and PostgreSQL 15's server binaries")
+@pytest.mark.skipif(not postgres.is_available(), reason="needs root and the PostgreSQL server binaries")
 def test_postgresql_restarted_under_load_every_process_recovers_by_itself(imap, smtp, tmp_path):
     server = postgres.PrivatePostgres()
     server.start()

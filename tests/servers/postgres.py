@@ -16,7 +16,10 @@ from pathlib import Path
 
 from tests.servers.dovecot import HOST, free_port
 
-BIN = Path("/usr/lib/postgresql/15/bin")
+# Debian's server binaries, newest version installed (the `postgresql` package).
+BIN = max(
+    Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name), default=Path("/nonexistent")
+)
 OWNER = "postgres"
 
 
