@@ -125,3 +125,16 @@ def test_two_worker_processes_run_each_job_once(make_app, database_url, tmp_path
 def _runs(engine: sa.Engine) -> dict[str, int]:
     with engine.connect() as connection:
         return dict(connection.execute(sa.text("SELECT name, runs FROM job_lock")).all())
+
+
+def test_a_tick_a_hair_early_still_runs_the_job_in_its_turn(make_app):
+    """Ticks every minute, a job every minute: the tick that comes just before the due time takes it."""
+    app = make_app()
+    job = Job("every_minute", lambda: 1, minutes=1)
+    run_job(app, job, "worker-a", early=timedelta(seconds=30))
+    db.session.execute(
+        sa.update(JobLock).values(next_run_at=utcnow() + timedelta(seconds=10))  # due in ten seconds
+    )
+    db.session.commit()
+
+    assert run_job(app, job, "worker-a", early=timedelta(seconds=30)) == 1

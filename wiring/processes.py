@@ -66,7 +66,7 @@ def worker_name() -> str:
     return f"{socket.gethostname()[:32]}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
-def run_job(app: Flask, job: Job, holder: str) -> int | None:
+def run_job(app: Flask, job: Job, holder: str, early: timedelta = timedelta(0)) -> int | None:
     """Run the job if it is due and no other worker holds it; how much it did, or None if not run.
 
     The claim is committed before the work, the work in its own transaction, then the run is recorded.
@@ -75,7 +75,7 @@ def run_job(app: Flask, job: Job, holder: str) -> int | None:
     with app.app_context():
         started = utcnow()
         try:
-            taken = claim_job(db.session, job.name, holder, started, job.lease)
+            taken = claim_job(db.session, job.name, holder, started, job.lease, early)
             db.session.commit()
         except SQLAlchemyError as error:  # the database is away: the next tick tries again
             db.session.rollback()
@@ -123,13 +123,15 @@ def run_worker(app: Flask) -> None:
         scheduler.add_job(
             run_job,
             "interval",
-            args=(app, job, holder),
+            args=(app, job, holder, timedelta(seconds=settings.worker_tick / 2)),
             seconds=settings.worker_tick,
             id=job.name,
+            name=job.name,
             coalesce=True,
             max_instances=1,
             next_run_time=utcnow(),
         )
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line per job and tick
     log.info("worker %s: %d jobs scheduled", holder, len(jobs))
     scheduler.start()
 

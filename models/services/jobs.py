@@ -34,13 +34,16 @@ def schedule(session: Session, names: list[str], now: datetime) -> None:
     ensure_rows(session, _TABLE, [{"name": name, "next_run_at": now} for name in names])
 
 
-def claim_job(session: Session, name: str, holder: str, now: datetime, lease: timedelta) -> bool:
-    """Take the job if it is due and no live worker holds it. The caller commits before running it."""
+def claim_job(
+    session: Session, name: str, holder: str, now: datetime, lease: timedelta, early: timedelta = timedelta(0)
+) -> bool:
+    """Take the job if it is due (or due within `early`: a worker's tick that comes a hair before the due
+    time must not wait a whole tick) and no live worker holds it. The caller commits before running it."""
     statement = (
         update(_TABLE)
         .where(
             _TABLE.c.name == name,
-            _TABLE.c.next_run_at <= now,
+            _TABLE.c.next_run_at <= now + early,
             (_TABLE.c.locked_until.is_(None)) | (_TABLE.c.locked_until <= now),
         )
         .values(holder=holder, locked_until=now + lease, last_started_at=now)
