@@ -8,6 +8,7 @@ work on SQLite and PostgreSQL, and a worker that dies mid-job leaves a lock that
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -18,7 +19,7 @@ from models.operations import JobLock
 _TABLE = JobLock.__table__
 
 
-def ensure_rows(session: Session, table: object, rows: list[dict[str, object]]) -> None:
+def ensure_rows(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
     """Insert the rows whose primary key is not there yet; leave existing ones alone (either engine)."""
     if not rows:
         return
