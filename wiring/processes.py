@@ -66,12 +66,14 @@ def worker_name() -> str:
     return f"{socket.gethostname()[:32]}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
-def run_job(app: Flask, job: Job, holder: str, early: timedelta = timedelta(0)) -> int | None:
+def run_job(app: Flask, job: Job, holder: str = "", early: timedelta = timedelta(0)) -> int | None:
     """Run the job if it is due and no other worker holds it; how much it did, or None if not run.
 
     The claim is committed before the work, the work in its own transaction, then the run is recorded.
     A failure is logged and recorded on the job's row; the job is tried again at its next turn.
+    `holder` names the worker (a fresh name when not given, as for a single run from a test or the CLI).
     """
+    holder = holder or worker_name()
     with app.app_context():
         started = utcnow()
         try:
