@@ -2,9 +2,10 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# Debian packages the tests start for real: Dovecot (IMAP, LMTP), Chromium that Playwright drives, and
-# LibreOffice Writer, which proves the exported synthesis (DOCX) opens by converting it to PDF.
-TEST_PACKAGES := dovecot-imapd dovecot-lmtpd chromium libreoffice-writer
+# Debian packages the tests start for real: Dovecot (IMAP, LMTP), Postfix and a private PostgreSQL server
+# (the whole loop and the fault tests), Chromium that Playwright drives, and LibreOffice Writer, which
+# proves the exported synthesis (DOCX) opens by converting it to PDF.
+TEST_PACKAGES := dovecot-imapd dovecot-lmtpd chromium postfix postgresql libreoffice-writer
 # axe-core for the browser tests' accessibility checks, from npm, pinned by its package-lock.json.
 AXE := tests/browser/node_modules/axe-core/axe.min.js
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test

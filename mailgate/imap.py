@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mailgate.settings import ImapAccount
-from models.services import inbound
+from models.services import heartbeats, inbound
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +81,11 @@ class Inbox:
         client.delete_messages(uids)
         client.uid_expunge(uids) if client.has_capability("UIDPLUS") else client.expunge()
 
+    def offers_idle(self) -> bool:
+        """Whether the server offers IDLE (connecting if need be; the client caches the answer)."""
+        client = self._client if self._client is not None else self.client()
+        return bool(client.has_capability("IDLE"))
+
     def wait(self, seconds: float) -> None:
         """Return when new mail arrives or after `seconds`: IDLE when offered, a plain wait otherwise."""
         client = self.client()
@@ -125,3 +130,17 @@ def fetch_new(session: Session, inbox: Inbox, clock: Callable[[], datetime], lim
         handled.append(uid)
     inbox.archive(handled)
     return len(handled)
+
+
+def poll_once(session: Session, account: ImapAccount, clock: Callable[[], datetime]) -> int:
+    """The worker's poll of a mailbox whose server offers no IDLE (the mailgate then only sends and
+    processes): connect, store what is new, disconnect. The number fetched; 0 when IDLE is offered."""
+    inbox = Inbox(account)
+    try:
+        if inbox.offers_idle():  # the mailgate waits in IDLE and fetches the moment mail arrives
+            return 0
+        fetched = fetch_new(session, inbox, clock)
+        heartbeats.beat(session, heartbeats.FETCH, clock())
+        return fetched
+    finally:
+        inbox.close()

@@ -31,7 +31,9 @@ class SendCounts:
 
 
 def retry_policy(settings: MailSettings) -> outbox.RetryPolicy:
-    return outbox.RetryPolicy(max_age=settings.max_age, lease=settings.lease)
+    return outbox.RetryPolicy(
+        max_age=settings.max_age, lease=settings.lease, first_delay=settings.first_retry
+    )
 
 
 def send_pending(

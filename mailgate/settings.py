@@ -45,6 +45,7 @@ class MailSettings:
     send_batch: int = 50
     max_age: timedelta = timedelta(days=3)  # a message still refused after this is given up
     lease: timedelta = timedelta(minutes=5)
+    first_retry: timedelta = timedelta(minutes=1)  # after a refusal or a lost server; doubles each time
     # The authserv-id our own receiving server writes in Authentication-Results (RFC 8601); empty: trust none.
     trusted_authserv_id: str = ""
     # How DKIM keys are looked up (dkimpy's dnsfunc); None: DNS. Tests give keys without a network.

@@ -6,6 +6,7 @@ from models.consultations import Consultation, Decision, DraftComment, DraftVers
 from models.groups import Group, Membership, MembershipSource, MembershipState
 from models.mail import Delivery, DeliveryState, InboundMessage, InboundState, Outcome
 from models.notices import Answer, Notice, NoticeGroup, NoticeKind
+from models.operations import Heartbeat, JobLock
 from models.people import Organisation, OrganisationKind, Person, Position
 from models.posts import Post, PostAttachment, PostState, Thread
 from models.roles import Role, RoleName
@@ -26,8 +27,10 @@ __all__ = [
     "Delivery",
     "DeliveryState",
     "Group",
+    "Heartbeat",
     "InboundMessage",
     "InboundState",
+    "JobLock",
     "Membership",
     "MembershipSource",
     "MembershipState",

@@ -5,13 +5,13 @@ objects from here and never read os.environ themselves.
 
 - environment.py: the settings, read and checked once
 - processes.py: the mailgate, worker and bot processes, and the schedule of jobs
+- logs.py: text or JSON log lines
 - commands.py: the `nhomthu` command line
 """
 
 from __future__ import annotations
 
 import gc
-import logging
 import sys
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from flask_migrate import Migrate
 import forum
 from models import db
 from wiring.environment import ConfigError, Settings, load_settings
+from wiring.logs import configure_logging
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "models" / "migrations"
 
@@ -30,7 +31,7 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "models" / "migrations"
 def create_app(settings: Settings | None = None) -> Flask:
     """The Flask app every process runs in: the web forum, and the app context of the other processes."""
     settings = settings or load_settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_level, settings.log_format)
     app = Flask("forum")
     app.config.update(
         SECRET_KEY=settings.site.secret_key,

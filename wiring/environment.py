@@ -33,6 +33,8 @@ class Settings:
     mail: MailSettings
     web: WebSettings
     log_level: str
+    log_format: str = "text"  # or "json": one object per line
+    worker_tick: float = 60.0  # how often a worker offers each job to the schedule kept in the database
 
 
 class Environment:
@@ -81,6 +83,7 @@ def load_settings(values: Mapping[str, str] | None = None) -> Settings:
         smtp=_smtp(env),
         folder=Path(env.text("MAIL_FOLDER", str(data_dir / "mail"))).resolve(),
         lease=timedelta(seconds=env.integer("OUTBOX_LEASE_SECONDS", 300, 1, 86400)),
+        first_retry=timedelta(seconds=env.integer("OUTBOX_RETRY_SECONDS", 60, 1, 3600)),
         trusted_authserv_id=env.text("TRUSTED_AUTHSERV_ID"),
     )
     if (mail.imap or mail.smtp) and "MAIL_DOMAIN" not in env.values:
@@ -98,7 +101,11 @@ def load_settings(values: Mapping[str, str] | None = None) -> Settings:
     level = env.text("LOG_LEVEL", "INFO").upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"LOG_LEVEL={level!r}: DEBUG, INFO, WARNING hoặc ERROR")
-    return Settings(database_url, data_dir, site, mail, web, level)
+    log_format = env.text("LOG_FORMAT", "text").lower()
+    if log_format not in ("text", "json"):
+        raise ConfigError(f"LOG_FORMAT={log_format!r}: text hoặc json")
+    tick = env.integer("WORKER_TICK_SECONDS", 60, 1, 3600)
+    return Settings(database_url, data_dir, site, mail, web, level, log_format, float(tick))
 
 
 def _database_url(env: Environment, data_dir: Path) -> str:

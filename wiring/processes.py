@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 import signal
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
+from sqlalchemy.exc import SQLAlchemyError
 
 from mailgate.gate import Gate
-from mailgate.imap import Inbox
+from mailgate.imap import Inbox, poll_once
 from mailgate.transport import FolderTransport, SmtpTransport, Transport
 from models import db, utcnow
+from models.services.bounces import decay_bounce_scores
 from models.services.consultations import close_due, open_due, remind_consultations
+from models.services.jobs import claim_job, finish_job, schedule
 from models.services.notices import remind_due
 from models.services.tokens import purge_tokens
 from wiring.environment import Settings
@@ -37,49 +44,101 @@ class Job:
     name: str
     run: Callable[[], int]
     minutes: int
+    # A worker that dies mid-run holds the job this long at most; a run must finish well within it.
+    lease: timedelta = timedelta(minutes=15)
 
 
 def configure_jobs(settings: Settings) -> tuple[Job, ...]:
-    """The whole schedule, in one table."""
+    """The whole schedule, in one table. Outbox retries need no row: the mailgate sends each
+    delivery again when its next_attempt_at comes (1, 2, 4 … 60 minutes after a refusal)."""
     domain = settings.site.domain
+    account = settings.mail.imap
     return (
+        # Servers without IDLE (some Exchange and hosted mailboxes) are polled here, once for all mailgates.
+        Job("poll_mailbox", lambda: poll_once(db.session, account, utcnow) if account else 0, minutes=1),
         Job("purge_tokens", lambda: purge_tokens(db.session, utcnow()), minutes=60),
         Job("remind_due", lambda: remind_due(db.session, utcnow(), domain), minutes=30),
         Job("open_consultations", lambda: open_due(db.session, utcnow()), minutes=5),
         Job("close_consultations", lambda: close_due(db.session, utcnow()), minutes=5),
         Job("remind_consultations", lambda: remind_consultations(db.session, utcnow(), domain), minutes=30),
+        Job("decay_bounces", lambda: decay_bounce_scores(db.session, utcnow()), minutes=24 * 60),
     )
 
 
-def run_job(app: Flask, job: Job) -> int:
-    """A fresh app context per run; the job's work is committed, or rolled back on failure."""
+def worker_name() -> str:
+    """Names the holder of a job lock: which machine and process, and which start of it."""
+    return f"{socket.gethostname()[:32]}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+def run_job(app: Flask, job: Job, holder: str = "", early: timedelta = timedelta(0)) -> int | None:
+    """Run the job if it is due and no other worker holds it; how much it did, or None if not run.
+
+    The claim is committed before the work, the work in its own transaction, then the run is recorded.
+    A failure is logged and recorded on the job's row; the job is tried again at its next turn.
+    `holder` names the worker (a fresh name when not given, as for a single run from a test or the CLI).
+    """
+    holder = holder or worker_name()
     with app.app_context():
+        started = utcnow()
         try:
-            done = job.run()
+            taken = claim_job(db.session, job.name, holder, started, job.lease, early)
             db.session.commit()
-        except Exception:
+        except SQLAlchemyError as error:  # the database is away: the next tick tries again
             db.session.rollback()
-            log.exception("job %s failed", job.name)
-            raise
-    log.info("job %s: %s", job.name, done)
+            log.warning("job %s: database unreachable (%r)", job.name, error)
+            return None
+        if not taken:
+            return None
+        done, error = _work(job)
+        interval = timedelta(minutes=job.minutes)
+        retry = started + (interval if error is None else min(interval, timedelta(minutes=5)))
+        try:
+            finish_job(db.session, job.name, holder, utcnow(), retry, done, error)
+            db.session.commit()
+        except SQLAlchemyError as failure:  # the lock lapses by itself at the end of its lease
+            db.session.rollback()
+            log.warning("job %s: could not record its run (%r)", job.name, failure)
+    log.info(
+        "job %s: %s", job.name, done if error is None else "failed", extra={"job": job.name, "done": done}
+    )
     return done
 
 
+def _work(job: Job) -> tuple[int | None, str | None]:
+    try:
+        done = job.run()
+        db.session.commit()
+        return done, None
+    except Exception as error:
+        db.session.rollback()
+        log.exception("job %s failed", job.name)
+        return None, repr(error)
+
+
 def run_worker(app: Flask) -> None:
+    """Every WORKER_TICK_SECONDS each job is offered to this worker; the job's row in the database
+    decides whether it is due and not running elsewhere, so several workers run each job once."""
+    settings: Settings = app.extensions["nhomthu.settings"]
     scheduler = BlockingScheduler(timezone="UTC")
-    jobs = configure_jobs(app.extensions["nhomthu.settings"])
+    jobs = configure_jobs(settings)
+    with app.app_context():
+        schedule(db.session, [job.name for job in jobs], utcnow())
+        db.session.commit()
+    holder = worker_name()
     for job in jobs:
         scheduler.add_job(
             run_job,
             "interval",
-            args=(app, job),
-            minutes=job.minutes,
+            args=(app, job, holder, timedelta(seconds=settings.worker_tick / 2)),
+            seconds=settings.worker_tick,
             id=job.name,
+            name=job.name,
             coalesce=True,
             max_instances=1,
             next_run_time=utcnow(),
         )
-    log.info("worker: %d jobs scheduled", len(jobs))
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line per job and tick
+    log.info("worker %s: %d jobs scheduled", holder, len(jobs))
     scheduler.start()
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from models.bounces import Bounce
@@ -14,6 +14,7 @@ from models.people import Person
 from models.services import audit, outbox
 
 THRESHOLD = 3  # permanent bounces before the address is disabled
+WINDOW = timedelta(days=30)  # a permanent bounce older than this no longer counts against the address
 
 
 def record_bounce(
@@ -66,3 +67,24 @@ def record_bounce(
             params={"groups": [m.group.name_vi for m in active]},
         )
     return bool(active)
+
+
+def decay_bounce_scores(session: Session, now: datetime, window: timedelta = WINDOW) -> int:
+    """Forget permanent bounces older than `window`: each score falls to the number of recent ones.
+
+    A mailbox that was full for a week in spring is not one bounce from being disabled in autumn.
+    Scores only fall here; memberships already disabled stay so (the member joins again).
+    The number of people whose score fell.
+    """
+    recent = (
+        select(func.count(Bounce.id))
+        .where(Bounce.person_id == Person.id, Bounce.permanent.is_(True), Bounce.at >= now - window)
+        .scalar_subquery()
+    )
+    result = session.execute(
+        update(Person)
+        .where(Person.bounce_score > 0, Person.bounce_score > recent)
+        .values(bounce_score=recent)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -50,7 +50,7 @@ ssl = no
 disable_plaintext_auth = no
 default_login_user = dovenull
 default_internal_user = dovecot
-mail_location = maildir:$home/Maildir
+mail_location = maildir:~/Maildir
 recipient_delimiter = +
 lmtp_save_to_detail_mailbox = no
 
@@ -60,7 +60,7 @@ passdb {
 }
 userdb {
   driver = static
-  args = uid=nobody gid=nogroup home=$home
+  args = uid=nobody gid=nogroup home=$userhome
 }
 
 service imap-login {
@@ -82,7 +82,9 @@ service lmtp {
 class Dovecot:
     """One Dovecot instance living in `directory`; data survives `restart()`."""
 
-    def __init__(self, directory: Path, password: str = "nhomthu-secret") -> None:
+    def __init__(self, directory: Path, password: str = "nhomthu-secret", per_domain: bool = False) -> None:
+        """per_domain: one mailbox per mail domain (log in as anyone@that.domain), so that a whole
+        domain is one catch-all mailbox and each member, at a domain of its own, has its own."""
         if not is_reachable_by_others(directory):
             raise ValueError(f"{directory} (or a parent) is not searchable by {MAIL_OWNER}")
         self.directory = directory
@@ -92,6 +94,7 @@ class Dovecot:
         self.port = free_port()
         self.lmtp_port = free_port()
         self.user = "nhomthu"
+        self.per_domain = per_domain
         self.password = password
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -131,10 +134,10 @@ class Dovecot:
             return ""
         return self.log_path.read_text(errors="replace")
 
-    def client(self) -> IMAPClient:
-        """A logged-in client; use it as a context manager to log out."""
+    def client(self, user: str | None = None) -> IMAPClient:
+        """A logged-in client (as `user`, or the catch-all user); use it as a context manager to log out."""
         imap = IMAPClient(self.host, self.port, ssl=False, timeout=START_TIMEOUT)
-        imap.login(self.user, self.password)
+        imap.login(user or self.user, self.password)
         return imap
 
     def append(self, raw: bytes, folder: str = "INBOX") -> None:
@@ -166,6 +169,7 @@ class Dovecot:
         text = CONFIG.substitute(
             directory=self.directory,
             home=home,
+            userhome=f"{home}/%Ld" if self.per_domain else home,
             host=self.host,
             port=self.port,
             lmtp_port=self.lmtp_port,

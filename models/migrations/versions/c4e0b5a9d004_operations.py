@@ -23,8 +23,27 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    op.create_table(
+        'job_lock',
+        sa.Column('name', sa.String(length=64), nullable=False),
+        sa.Column('next_run_at', models.base.UtcDateTime(), nullable=False),
+        sa.Column('holder', sa.String(length=64), nullable=True),
+        sa.Column('locked_until', models.base.UtcDateTime(), nullable=True),
+        sa.Column('runs', sa.Integer(), server_default='0', nullable=False),
+        sa.Column('last_started_at', models.base.UtcDateTime(), nullable=True),
+        sa.Column('last_finished_at', models.base.UtcDateTime(), nullable=True),
+        sa.Column('last_done', sa.Integer(), nullable=True),
+        sa.Column('last_error', sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint('name', name=op.f('pk_job_lock')),
+    )
+    op.create_table(
+        'heartbeat',
+        sa.Column('name', sa.String(length=64), nullable=False),
+        sa.Column('at', models.base.UtcDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint('name', name=op.f('pk_heartbeat')),
+    )
 
 
 def downgrade():
-    pass
+    op.drop_table('heartbeat')
+    op.drop_table('job_lock')
