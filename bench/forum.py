@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import bisect
+import gc
 import http.client
 import json
 import os
@@ -780,6 +781,8 @@ def main() -> None:
         reusing = args.reuse and not created
         filled = filled_before(app) if reusing else fill(app, args.posts, random.Random(60))
         urls = pages(filled["slugs"], filled["thread_id"])
+        gc.collect()
+        gc.freeze()  # as wiring.create_web_app does in each gunicorn worker, once the app is built
         timing = latencies(app, urls)
         served = throughput(env, urls, work / "gunicorn.log")
         database = "postgresql" if url.startswith("postgresql") else "sqlite"
