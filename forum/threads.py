@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, selectinload
 from werkzeug.wrappers import Response
 
 from forum.auth import current_person, signed_in
@@ -108,7 +108,13 @@ def in_reply_order(thread: Thread, include_held: bool) -> list[Shown]:
         .where(Post.thread_id == thread.id, Post.state.in_(states))
         .order_by(Post.created_at, Post.id)
         # Three queries for the whole page, not three per post (a 200-post thread made ~570 before).
-        .options(selectinload(Post.author).selectinload(Person.organisation), selectinload(Post.attachments))
+        .options(
+            selectinload(Post.author).selectinload(Person.organisation),
+            selectinload(Post.attachments),
+            # What the page never shows stays in the database (reading it by mistake raises).
+            defer(Post.html, raiseload=True),
+            defer(Post.search_text, raiseload=True),
+        )
     ).all()
     ids = {post.id for post in posts}
     children: dict[int | None, list[Post]] = {}
