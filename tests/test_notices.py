@@ -13,14 +13,16 @@ from sqlalchemy import func, select
 
 from models import Delivery, Membership, Organisation, db, utcnow
 from models.groups import MembershipSource, MembershipState
-from models.notices import NoticeKind
+from models.notices import Answer, NoticeKind
 from models.people import OrganisationKind
+from models.posts import PostState
 from models.roles import RoleName
 from models.services.memberships import find_group
+from models.services.moderation import approve
 from models.services.notices import NotAllowed, NoticeDraft, answer_table, publish_notice, remind_due
 from models.services.roles import grant
 from tests.conftest import DOMAIN, environment
-from tests.factories import address, make_mail, make_member
+from tests.factories import address, make_mail, make_member, make_post
 
 NHOMTHU = str(Path(sys.executable).parent / "nhomthu")
 
@@ -226,3 +228,35 @@ def test_notice_publish_command(make_app, mail_env, database_url, tmp_path):
         timeout=60,
     )
     assert refused.returncode != 0 and "không được đăng" in refused.stderr
+
+
+def test_a_held_answer_counts_once_approved_and_is_not_late_for_the_moderators_delay(app, ministry_unit):
+    publisher, unit = ministry_unit
+    clerk = make_member("VanThuHaNoi", "so")
+    written = utcnow()
+    notice = publish_notice(
+        db.session,
+        draft(deadline=written + timedelta(hours=1)),
+        publisher,
+        unit=unit,
+        domain=DOMAIN,
+        now=written,
+    )
+    db.session.commit()
+    held = make_post(
+        "Sở Hà Nội xin gửi báo cáo.",
+        subject="Re: Báo cáo tổng kết năm học",
+        reply_to=notice.post,
+        author=clerk,
+        slug="so",
+        state=PostState.HELD,
+        reason="nhóm có kiểm duyệt",
+        at=written + timedelta(minutes=10),
+    )
+    assert db.session.scalar(select(func.count(Answer.id))) == 0
+    moderator = make_member("KiemDuyet", "so")
+    grant(db.session, moderator, RoleName.MODERATOR, group=find_group(db.session, "so"))
+    approve(db.session, held, moderator, written + timedelta(days=2))  # approved after the deadline
+    db.session.commit()
+    [answer] = db.session.scalars(select(Answer)).all()
+    assert answer.person_id == clerk.id and answer.post_id == held.id and not answer.late

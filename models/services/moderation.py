@@ -12,6 +12,7 @@ from models.people import Person
 from models.posts import Post, PostState
 from models.services import audit
 from models.services.fanout import deliver_post
+from models.services.posts import became_visible
 from models.services.roles import can_moderate, is_admin
 from models.services.threads import refresh_counts
 
@@ -39,6 +40,7 @@ def approve(session: Session, post: Post, moderator: Person, now: datetime) -> i
     group = _moderated(session, post, moderator)
     post.state, post.state_reason = PostState.VISIBLE, None
     session.flush()
+    became_visible(session, post, post.created_at)
     refresh_counts(session, post.thread_id)
     audit.record(session, f"web:{moderator.email}", "post.approve", post, group=group.slug)
     return deliver_post(session, post, group, now)

@@ -121,13 +121,19 @@ def record_post(
     post.html = _link_inline_images(post)
     reattach_orphans(session, post)
     if state == PostState.VISIBLE:
-        from models.services.notices import note_answer  # notices build on posts
-
-        note_answer(session, post, now)
-        from models.services.comments import record_comments  # comments on drafts build on posts
-
-        record_comments(session, post, now)
+        became_visible(session, post, post.created_at)
     return post
+
+
+def became_visible(session: Session, post: Post, written_at: datetime) -> None:
+    """What a post means once readers can see it, whether stored visible or approved later: the answer
+    to a notice, the comments on a draft. `written_at` decides lateness, not the moderator's delay."""
+    from models.services.notices import note_answer  # notices build on posts
+
+    note_answer(session, post, written_at)
+    from models.services.comments import record_comments  # comments on drafts build on posts
+
+    record_comments(session, post, written_at)
 
 
 def _link_inline_images(post: Post) -> str | None:
