@@ -17,6 +17,9 @@ class WebSettings:
     join: JoinRules  # the same rules the mailgate applies (wiring builds them once)
     # The embedded default's mail folder: set, the test mailbox page (Hộp thư thử nghiệm) is served.
     local_mail_folder: Path | None = None
+    # The chat bot, offered on a signed-in person's page: Telegram's @name, Zalo's Official Account page.
+    telegram_bot: str = ""
+    zalo_oa_url: str = ""
 
 
 def web_settings() -> WebSettings:

@@ -2,6 +2,7 @@
 
 from models.audit import AuditEvent
 from models.bounces import Bounce
+from models.chat import ChatCredential, ChatLink, ChatPlatform
 from models.groups import Group, Membership, MembershipSource, MembershipState
 from models.mail import Delivery, DeliveryState, InboundMessage, InboundState, Outcome
 from models.notices import Answer, Notice, NoticeGroup, NoticeKind
@@ -12,6 +13,9 @@ from models.tokens import Token, TokenPurpose
 
 __all__ = [
     "Bounce",
+    "ChatCredential",
+    "ChatLink",
+    "ChatPlatform",
     "Answer",
     "Notice",
     "NoticeGroup",

@@ -252,10 +252,16 @@ def publish(
     except NotAllowed as error:
         raise click.ClickException(f"{publisher} không được đăng thông báo vào các nhóm này") from error
     db.session.commit()
-    count = db.session.scalar(
-        select(func.count(Delivery.id)).where(Delivery.message_key == f"notice:{published.id}")
+    rows = db.session.execute(
+        select(Delivery.channel == "email", func.count(Delivery.id))
+        .where(Delivery.message_key == f"notice:{published.id}")
+        .group_by(Delivery.channel == "email")
     )
-    click.echo(f"Thông báo #{published.id}: chủ đề #{published.thread_id}, {count} thư sẽ được gửi.")
+    counts = {bool(is_email): count for is_email, count in rows}
+    click.echo(
+        f"Thông báo #{published.id}: chủ đề #{published.thread_id}, {counts.get(True, 0)} thư sẽ được gửi"
+        f" và {counts.get(False, 0)} tin nhắn Telegram/Zalo."
+    )
 
 
 def _vietnam_time(value: str | None, option: str) -> datetime | None:
@@ -327,7 +333,10 @@ def worker() -> None:
 
 
 @click.command()
+@click.option("--drain", is_flag=True, help="Send the chat messages that are due, then exit.")
 @with_appcontext
-def bot() -> None:
-    """Run the chat bot."""
-    run_bot(current_settings())
+def bot(drain: bool) -> None:
+    """Run the chat bot (Telegram, Zalo) and its broadcaster."""
+    sent = run_bot(current_app._get_current_object(), drain=drain)  # type: ignore[attr-defined]
+    if drain:
+        click.echo(f"sent={sent}")

@@ -16,6 +16,7 @@ from models.people import Organisation, Person
 from models.posts import Post, PostState
 from models.roles import RoleName
 from models.services import audit, outbox
+from models.services.chats import fan_out_to_chats
 from models.services.posts import NewAttachment, NewPost, record_post
 from models.services.roles import has_group_role
 from models.services.threads import Placement, refs_for
@@ -57,7 +58,8 @@ def publish_notice(
     message_id: str | None = None,
 ) -> Notice:
     """The notice becomes a thread and a post in its first group, and one outbox row per member of all its
-    groups (a person in two of them gets it once), all in the caller's transaction."""
+    groups (a person in two of them gets it once) and per linked chat of those members, all in the caller's
+    transaction."""
     if not draft.groups or not all(may_publish(session, publisher, g) for g in draft.groups):
         raise NotAllowed(publisher.email)
     home = draft.groups[0]
@@ -91,6 +93,7 @@ def publish_notice(
     session.flush()
     session.add_all(NoticeGroup(notice_id=notice.id, group_id=g.id) for g in draft.groups)
     count = _fan_out(session, notice, draft.groups, now)
+    chats = fan_out_to_chats(session, notice, [g.id for g in draft.groups], now)
     audit.record(
         session,
         f"web:{publisher.email}",
@@ -98,6 +101,7 @@ def publish_notice(
         notice,
         groups=[g.slug for g in draft.groups],
         recipients=count,
+        chats=chats,
     )
     return notice
 

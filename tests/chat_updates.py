@@ -1,0 +1,77 @@
+"""Raw Telegram updates as the Bot API delivers them, for `Dispatcher.feed_raw_update`."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from typing import Any
+
+from flask import Flask
+
+from bot.telegram import build_bot, build_dispatcher
+from tests.servers.telegram import BOT_USER
+
+_numbers = itertools.count(1)
+
+
+def user(chat: int, language: str = "vi") -> dict[str, Any]:
+    return {"id": chat, "is_bot": False, "first_name": "An", "last_name": "Nguyễn", "language_code": language}
+
+
+def message(chat: int, text: str, language: str = "vi") -> dict[str, Any]:
+    number = next(_numbers)
+    found: dict[str, Any] = {
+        "message_id": number,
+        "date": 1_790_000_000,
+        "chat": {"id": chat, "type": "private", "first_name": "An"},
+        "from": user(chat, language),
+        "text": text,
+    }
+    if text.startswith("/"):
+        found["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+    return {"update_id": number, "message": found}
+
+
+def press(chat: int, data: str) -> dict[str, Any]:
+    number = next(_numbers)
+    shown = message(chat, "Các nhóm thư")["message"] | {"from": BOT_USER}
+    return {
+        "update_id": number,
+        "callback_query": {
+            "id": f"q{number}",
+            "from": user(chat),
+            "chat_instance": "c1",
+            "data": data,
+            "message": shown,
+        },
+    }
+
+
+def blocked(chat: int) -> dict[str, Any]:
+    number = next(_numbers)
+    return {
+        "update_id": number,
+        "my_chat_member": {
+            "chat": {"id": chat, "type": "private", "first_name": "An"},
+            "from": user(chat),
+            "date": 1_790_000_000,
+            "old_chat_member": {"status": "member", "user": BOT_USER},
+            "new_chat_member": {"status": "kicked", "user": BOT_USER, "until_date": 0},
+        },
+    }
+
+
+def feed(app: Flask, *updates: dict[str, Any]) -> None:
+    """Feed updates one by one to a dispatcher built as the bot process builds it."""
+    settings = app.extensions["nhomthu.settings"].bot
+
+    async def run() -> None:
+        bot = build_bot(settings.telegram)
+        dispatcher = build_dispatcher(settings, app.app_context)
+        try:
+            for update in updates:
+                await dispatcher.feed_raw_update(bot, update)
+        finally:
+            await bot.session.close()
+
+    asyncio.run(run())
