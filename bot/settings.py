@@ -17,7 +17,7 @@ class TelegramSettings:
     webhook_url: str = ""  # set: updates come by webhook (production); empty: long polling
     webhook_secret: str = ""  # checked on every webhook request (X-Telegram-Bot-Api-Secret-Token)
     rate: float = 28.5  # messages a second, all chats together (Telegram's limit is 30)
-    per_chat_interval: float = 1.0  # seconds between two messages to one chat
+    per_chat_interval: float = 1.1  # seconds between two messages to one chat (Telegram: about 1)
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class ZaloSettings:
     api_url: str = "https://openapi.zalo.me"
     oauth_url: str = "https://oauth.zaloapp.com"
     rate: float = 10.0
-    per_chat_interval: float = 1.0
+    per_chat_interval: float = 1.1
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Raw Telegram updates as the Bot API delivers them, for `Dispatcher.feed_raw_update`."""
+"""Raw Telegram updates as the Bot API delivers them, for `Dispatcher.feed_raw_update`; linked chats;
+the bot process's drain."""
 
 from __future__ import annotations
 
@@ -8,7 +9,11 @@ from typing import Any
 
 from flask import Flask
 
+from bot.broadcaster import Counts
+from bot.process import BotProcess
 from bot.telegram import build_bot, build_dispatcher
+from models import ChatLink, Person, db, utcnow
+from models.chat import ChatPlatform
 from tests.servers.telegram import BOT_USER
 
 _numbers = itertools.count(1)
@@ -75,3 +80,16 @@ def feed(app: Flask, *updates: dict[str, Any]) -> None:
             await bot.session.close()
 
     asyncio.run(run())
+
+
+def make_chat(person: Person, chat_id: int | str, platform: ChatPlatform = ChatPlatform.TELEGRAM) -> ChatLink:
+    """A chat the person linked earlier (as /start <token> leaves it)."""
+    link = ChatLink(person=person, platform=platform, chat_id=str(chat_id), linked_at=utcnow())
+    db.session.add(link)
+    db.session.commit()
+    return link
+
+
+def drain(app: Flask) -> Counts:
+    """What `nhomthu bot --drain` does: every platform's broadcaster until nothing is due."""
+    return asyncio.run(BotProcess(app.extensions["nhomthu.settings"].bot, app.app_context).drain())

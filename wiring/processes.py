@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
-from bot.process import BotProcess
 from mailgate.gate import Gate
 from mailgate.imap import Inbox
 from mailgate.transport import FolderTransport, SmtpTransport, Transport
@@ -90,6 +89,8 @@ def run_bot(app: Flask, *, drain: bool = False) -> int:
         if drain:
             return 0
         signal.pause()
+    from bot.process import BotProcess  # aiogram takes seconds to import: only the bot process pays
+
     process = BotProcess(settings.bot, app.app_context)
     if drain:
         return asyncio.run(process.drain()).sent
