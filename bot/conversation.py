@@ -40,7 +40,7 @@ class Conversation:
             link = chats.linked_chat(session, self.platform, chat_id)
             if link is not None:
                 return Reply(say("linked", language, email=link.person.email))
-            return Reply(say("welcome", language, site=self.settings.site.name_vi, url=self._sign_in()))
+            return Reply(say("welcome", language, site=self.settings.site.name_vi, url=self._my_page()))
         try:
             link = chats.link_chat(session, token.strip(), self.platform, chat_id, now, name=name)
         except TokenInvalid as error:
@@ -51,13 +51,13 @@ class Conversation:
     def groups(self, session: Session, chat_id: str, *, language: str) -> Reply:
         link = chats.linked_chat(session, self.platform, chat_id)
         if link is None:
-            return Reply(say("link_first", language, url=self._sign_in()))
+            return Reply(say("link_first", language, url=self._my_page()))
         return Reply(say("groups", language), tuple(chats.group_choices(session, link.person)))
 
     def join(self, session: Session, chat_id: str, slug: str, *, language: str, now: datetime) -> Reply:
         link = chats.linked_chat(session, self.platform, chat_id)
         if link is None:
-            return Reply(say("link_first", language, url=self._sign_in()))
+            return Reply(say("link_first", language, url=self._my_page()))
         try:
             group, result = chats.join_from_chat(session, link, slug, rules=self.settings.join, now=now)
         except UnknownGroup:
@@ -68,7 +68,7 @@ class Conversation:
     def leave(self, session: Session, chat_id: str, slug: str, *, language: str, now: datetime) -> Reply:
         link = chats.linked_chat(session, self.platform, chat_id)
         if link is None:
-            return Reply(say("link_first", language, url=self._sign_in()))
+            return Reply(say("link_first", language, url=self._my_page()))
         try:
             group = chats.leave_from_chat(session, link, slug, rules=self.settings.join, now=now)
         except UnknownGroup:
@@ -81,15 +81,15 @@ class Conversation:
     def stop(self, session: Session, chat_id: str, *, language: str, now: datetime) -> Reply:
         link: ChatLink | None = chats.linked_chat(session, self.platform, chat_id)
         if link is None:
-            return Reply(say("link_first", language, url=self._sign_in()))
+            return Reply(say("link_first", language, url=self._my_page()))
         chats.unlink(session, link, now)
         return Reply(say("unlinked", language))
 
     def help(self, *, language: str) -> Reply:
         return Reply(say("help", language, prefix=self.prefix))
 
-    def _sign_in(self) -> str:
-        return self.settings.site.url("/dang-nhap")
+    def _my_page(self) -> str:
+        return self.settings.site.url("/toi")
 
 
 RESULTS = {

@@ -11,6 +11,7 @@ from forum import (
     admin,
     api,
     attachments,
+    chats,
     directory,
     feeds,
     groups,
@@ -46,6 +47,7 @@ FEATURES = (
     api,
     feeds,
     membership,
+    chats,
 )
 
 

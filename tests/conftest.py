@@ -210,6 +210,7 @@ def bot_env(telegram: FakeTelegram, zalo: FakeZalo) -> dict[str, str]:
         "ZALO_REFRESH_TOKEN": "refresh-0",
         "ZALO_API_URL": zalo.url,
         "ZALO_OAUTH_URL": zalo.url,
+        "ZALO_OA_URL": "https://zalo.me/4318",
     }
 
 

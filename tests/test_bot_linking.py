@@ -68,7 +68,7 @@ def test_start_without_a_token_or_with_a_wrong_one_says_how_to_link(
 ) -> None:
     feed(bot_app, message(AN, "/start"), message(AN, "/start khongdungmaaaaaaaaaaaaaaa"))
     first, second = (str(c.params["text"]) for c in telegram.sent(AN))
-    assert "Nhận thông báo qua Telegram/Zalo" in first and "https://nhomthu.test/dang-nhap" in first
+    assert "Nhận thông báo qua Telegram/Zalo" in first and "https://nhomthu.test/toi" in first
     assert "Liên kết không đúng" in second
 
 
