@@ -3,12 +3,15 @@ pauses when the platform says "retry after", and exponential backoff while it an
 
 The pace is a schedule, not a bucket with a burst: each send takes the next slot `1/rate` after the
 previous one, so no one-second window ever holds more than `rate` rounded up, and a pause moves every
-slot not yet reached. Kept in this process: run one broadcaster per bot token, or share the rate out.
+slot not yet reached. When the event loop runs late and sends bunch up, a sliding one-second window of
+the last sends holds them back. Kept in this process: run one broadcaster per bot token, or share the rate out.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
+import math
 import time
 from collections.abc import Callable
 
@@ -32,6 +35,8 @@ class Limits:
         self.paused_until = 0.0
         self.backoff = 0.0
         self.chats: dict[str, float] = {}
+        self.window_max = max(math.ceil(rate), 1)
+        self.sent: collections.deque[float] = collections.deque(maxlen=self.window_max)
         self.pauses = 0
 
     async def wait(self, chat: str) -> None:
@@ -45,6 +50,10 @@ class Limits:
                 await asyncio.sleep(start - now)
             if self.paused_until <= self.clock():  # no pause began while this send waited
                 break
+        # When the event loop ran late, sends bunch up: keep any one second within the rate.
+        while len(self.sent) == self.window_max and (late := self.sent[0] + 1.0 - self.clock()) > 0:
+            await asyncio.sleep(late)
+        self.sent.append(self.clock())
         if len(self.chats) > 10_000:
             self._forget_past()
 

@@ -42,7 +42,7 @@ class BotSettings:
     listen_host: str = "127.0.0.1"  # where the webhooks (Telegram in production, Zalo always) are served
     listen_port: int = 8081
     lease: timedelta = timedelta(minutes=5)
-    batch: int = 50
+    batch: int = 200
     in_flight: int = 8  # messages being sent at once per platform: a kill repeats at most these
 
     @property

@@ -80,9 +80,10 @@ class FakeTelegram:
         with self.lock:
             return [c for c in self.calls if c.method == method.lower()]
 
-    def max_in_window(self, seconds: float = 1.0) -> int:
-        """The most messages accepted within any window of `seconds`."""
-        times = sorted(c.at for c in self.sent())
+    def max_in_window(self, seconds: float = 1.0, *, tried: bool = False) -> int:
+        """The most messages accepted (or, `tried`, asked for) within any window of `seconds`."""
+        calls = self.calls_to("sendMessage") if tried else self.sent()
+        times = sorted(c.at for c in calls)
         best, first = 0, 0
         for last, moment in enumerate(times):
             while moment - times[first] >= seconds:
