@@ -4,7 +4,8 @@ pauses when the platform says "retry after", and exponential backoff while it an
 The pace is a schedule, not a bucket with a burst: each send takes the next slot `1/rate` after the
 previous one, so no one-second window ever holds more than `rate` rounded up, and a pause moves every
 slot not yet reached. When the event loop runs late and sends bunch up, a sliding one-second window of
-the last sends holds them back. Kept in this process: run one broadcaster per bot token, or share the rate out.
+the last sends holds them back. Kept in this process: run one broadcaster per bot token, or share the
+rate out.
 """
 
 from __future__ import annotations
