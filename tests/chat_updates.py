@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from typing import Any
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from flask import Flask
 
@@ -17,6 +19,14 @@ from models.chat import ChatPlatform
 from tests.servers.telegram import BOT_USER
 
 _numbers = itertools.count(1)
+T = TypeVar("T")
+
+
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """`asyncio.run` on a thread of its own: Playwright's sync API (the browser tests) keeps an event loop
+    running in the main thread for the whole session."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def user(chat: int, language: str = "vi") -> dict[str, Any]:
@@ -79,7 +89,7 @@ def feed(app: Flask, *updates: dict[str, Any]) -> None:
         finally:
             await bot.session.close()
 
-    asyncio.run(run())
+    run_async(run())
 
 
 def make_chat(person: Person, chat_id: int | str, platform: ChatPlatform = ChatPlatform.TELEGRAM) -> ChatLink:
@@ -92,4 +102,4 @@ def make_chat(person: Person, chat_id: int | str, platform: ChatPlatform = ChatP
 
 def drain(app: Flask) -> Counts:
     """What `nhomthu bot --drain` does: every platform's broadcaster until nothing is due."""
-    return asyncio.run(BotProcess(app.extensions["nhomthu.settings"].bot, app.app_context).drain())
+    return run_async(BotProcess(app.extensions["nhomthu.settings"].bot, app.app_context).drain())

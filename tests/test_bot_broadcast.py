@@ -3,7 +3,6 @@ platform's pace, a blocked chat stopped, "retry after" obeyed, 5xx retried later
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 
 import pytest
@@ -23,7 +22,7 @@ from models.services.memberships import find_group
 from models.services.notices import NoticeDraft, publish_notice
 from models.services.roles import grant
 from models.site import VIETNAM
-from tests.chat_updates import drain, make_chat
+from tests.chat_updates import drain, make_chat, run_async
 from tests.factories import make_member
 from tests.servers.telegram import FakeTelegram
 from tests.servers.zalo import FakeZalo
@@ -134,7 +133,7 @@ def broadcast(app: Flask, rate: float, per_chat: float = 1.1, in_flight: int = 8
         finally:
             await bot.session.close()
 
-    return asyncio.run(run())
+    return run_async(run())
 
 
 def many_chats(count: int) -> None:

@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from flask import Flask
 
 from bot.process import BotProcess
-from tests.chat_updates import message
+from tests.chat_updates import message, run_async
 from tests.conftest import environment
 from tests.servers.telegram import FakeTelegram
 from wiring import ConfigError, load_settings
@@ -55,7 +55,7 @@ def test_the_webhook_checks_its_secret(make_app, bot_env: dict[str, str], telegr
         await process.close()
         return statuses
 
-    assert asyncio.run(run()) == [401, 200]
+    assert run_async(run()) == [401, 200]
     (webhook,) = telegram.calls_to("setWebhook")
     assert webhook.params["secret_token"] == SECRET and "my_chat_member" in webhook.params["allowed_updates"]
     (answer,) = telegram.sent(5001)

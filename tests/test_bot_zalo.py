@@ -19,6 +19,7 @@ from models import ChatLink, Membership, db, utcnow
 from models.chat import ChatCredential, ChatPlatform
 from models.groups import MembershipState
 from models.services.chats import offer_link
+from tests.chat_updates import run_async
 from tests.conftest import ZALO_APP
 from tests.factories import make_member
 from tests.servers.zalo import FakeZalo
@@ -59,7 +60,7 @@ def post_events(app: Flask, *events: dict[str, Any], sign: bool = True) -> list[
         await process.close()
         return statuses
 
-    return asyncio.run(run())
+    return run_async(run())
 
 
 def replies(zalo: FakeZalo, user: str = USER) -> list[str]:
@@ -120,12 +121,12 @@ def test_an_expired_access_token_is_refreshed_once_for_many_messages(bot_app: Fl
         finally:
             await client.close()
 
-    asyncio.run(run())
+    run_async(run())
     assert len(zalo.sent()) == 10
     assert len(zalo.refreshes()) == 1  # one refresh for ten messages: the refresh token works once
     db.session.commit()
     stored = db.session.get(ChatCredential, ChatPlatform.ZALO)
     assert (stored.access_token, stored.refresh_token) == ("access-1", "refresh-1")
 
-    asyncio.run(run())  # a new process starts from the stored pair, not the spent one in the settings
+    run_async(run())  # a new process starts from the stored pair, not the spent one in the settings
     assert len(zalo.refreshes()) == 1 and len(zalo.sent()) == 20

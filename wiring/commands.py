@@ -253,14 +253,15 @@ def publish(
         raise click.ClickException(f"{publisher} không được đăng thông báo vào các nhóm này") from error
     db.session.commit()
     rows = db.session.execute(
-        select(Delivery.channel == "email", func.count(Delivery.id))
+        select(Delivery.channel, func.count(Delivery.id))
         .where(Delivery.message_key == f"notice:{published.id}")
-        .group_by(Delivery.channel == "email")
+        .group_by(Delivery.channel)
     )
-    counts = {bool(is_email): count for is_email, count in rows}
+    counts = {channel: count for channel, count in rows}
+    emails = counts.pop("email", 0)
     click.echo(
-        f"Thông báo #{published.id}: chủ đề #{published.thread_id}, {counts.get(True, 0)} thư sẽ được gửi"
-        f" và {counts.get(False, 0)} tin nhắn Telegram/Zalo."
+        f"Thông báo #{published.id}: chủ đề #{published.thread_id}, {emails} thư sẽ được gửi"
+        f" và {sum(counts.values())} tin nhắn Telegram/Zalo."
     )
 
 
