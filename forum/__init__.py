@@ -11,6 +11,7 @@ from forum import (
     admin,
     api,
     attachments,
+    chats,
     consultations,
     directory,
     feeds,
@@ -50,6 +51,7 @@ FEATURES = (
     api,
     feeds,
     membership,
+    chats,
 )
 
 

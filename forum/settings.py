@@ -19,6 +19,9 @@ class WebSettings:
     # The embedded default's mail folder: set, the test mailbox page (Hộp thư thử nghiệm) is served.
     local_mail_folder: Path | None = None
     consultation: PeriodRules = PeriodRules()  # minimum comment periods of drafts, by document type
+    # The chat bot, offered on a signed-in person's page: Telegram's @name, Zalo's Official Account page.
+    telegram_bot: str = ""
+    zalo_oa_url: str = ""
 
 
 def web_settings() -> WebSettings:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import defer, selectinload
 from werkzeug.wrappers import Response
 
 from forum.auth import current_person, signed_in
+from forum.chats import chat_section
 from forum.settings import web_settings
 from models import Group, Person, Post, Thread, db, utcnow
 from models.errors import UnknownGroup
@@ -192,4 +193,4 @@ def person(person_id: int) -> str:
     total = db.session.scalar(
         select(func.count(Post.id)).where(Post.author_id == found.id, Post.state == PostState.VISIBLE)
     )
-    return render_template("person.html", person=found, posts=posts, total=total)
+    return render_template("person.html", person=found, posts=posts, total=total, **chat_section(found))

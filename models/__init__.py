@@ -7,6 +7,7 @@ from models.base import UtcDateTime, db, utcnow
 from models.entities import (  # noqa: I001
     Answer,
     AuditEvent,
+    ChatLink,
     Delivery,
     Group,
     InboundMessage,
@@ -24,6 +25,7 @@ from models.entities import (  # noqa: I001
 __all__ = [
     "Answer",
     "AuditEvent",
+    "ChatLink",
     "Delivery",
     "Group",
     "InboundMessage",

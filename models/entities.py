@@ -2,6 +2,7 @@
 
 from models.audit import AuditEvent
 from models.bounces import Bounce
+from models.chat import ChatCredential, ChatLink, ChatPlatform
 from models.consultations import Consultation, Decision, DraftComment, DraftVersion, Provision
 from models.groups import Group, Membership, MembershipSource, MembershipState
 from models.mail import Delivery, DeliveryState, InboundMessage, InboundState, Outcome
@@ -14,6 +15,9 @@ from models.tokens import Token, TokenPurpose
 
 __all__ = [
     "Bounce",
+    "ChatCredential",
+    "ChatLink",
+    "ChatPlatform",
     "Consultation",
     "Decision",
     "DraftComment",

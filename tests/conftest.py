@@ -22,6 +22,8 @@ from models.services import seeding
 from tests.servers.dovecot import Dovecot
 from tests.servers.settings import mail_server_settings
 from tests.servers.smtp import SmtpServer
+from tests.servers.telegram import FakeTelegram
+from tests.servers.zalo import FakeZalo
 from wiring import create_app, load_settings
 from wiring.processes import build_gate
 
@@ -165,3 +167,53 @@ def gate(app: Flask) -> Iterator[Gate]:
     gate = build_gate(app.extensions["nhomthu.settings"])
     yield gate
     gate.close()
+
+
+ZALO_APP = {"ZALO_APP_ID": "4318", "ZALO_APP_SECRET": "app-secret-key", "ZALO_OA_SECRET": "oa-secret-key"}
+
+
+@pytest.fixture(scope="session")
+def telegram_server() -> Iterator[FakeTelegram]:
+    with FakeTelegram() as server:
+        yield server
+
+
+@pytest.fixture
+def telegram(telegram_server: FakeTelegram) -> FakeTelegram:
+    """The fake Bot API, emptied and at Telegram's own limits for this test."""
+    telegram_server.reset()
+    telegram_server.rate, telegram_server.per_chat = 30, 1.0
+    return telegram_server
+
+
+@pytest.fixture(scope="session")
+def zalo_server() -> Iterator[FakeZalo]:
+    with FakeZalo(ZALO_APP["ZALO_APP_ID"], ZALO_APP["ZALO_APP_SECRET"]) as server:
+        yield server
+
+
+@pytest.fixture
+def zalo(zalo_server: FakeZalo) -> FakeZalo:
+    zalo_server.reset()
+    return zalo_server
+
+
+@pytest.fixture
+def bot_env(telegram: FakeTelegram, zalo: FakeZalo) -> dict[str, str]:
+    """Settings that point the bot at the fake Telegram and Zalo servers, as an operator's would."""
+    return {
+        "TELEGRAM_BOT_TOKEN": "4242:fake-token",
+        "TELEGRAM_BOT_USERNAME": "nhomthu_bot",
+        "TELEGRAM_API_URL": telegram.url,
+        **ZALO_APP,
+        "ZALO_ACCESS_TOKEN": "access-0",
+        "ZALO_REFRESH_TOKEN": "refresh-0",
+        "ZALO_API_URL": zalo.url,
+        "ZALO_OAUTH_URL": zalo.url,
+        "ZALO_OA_URL": "https://zalo.me/4318",
+    }
+
+
+@pytest.fixture
+def bot_app(make_app: Callable[..., Flask], bot_env: dict[str, str]) -> Flask:
+    return make_app(**bot_env)

@@ -273,10 +273,17 @@ def publish(
     except PeriodTooShort as error:
         raise click.ClickException(f"thời hạn góp ý cần ít nhất {error.days} ngày") from error
     db.session.commit()
-    count = db.session.scalar(
-        select(func.count(Delivery.id)).where(Delivery.message_key == f"notice:{published.id}")
+    rows = db.session.execute(
+        select(Delivery.channel, func.count(Delivery.id))
+        .where(Delivery.message_key == f"notice:{published.id}")
+        .group_by(Delivery.channel)
     )
-    click.echo(f"Thông báo #{published.id}: chủ đề #{published.thread_id}, {count} thư sẽ được gửi.")
+    counts = {channel: count for channel, count in rows}
+    emails = counts.pop("email", 0)
+    click.echo(
+        f"Thông báo #{published.id}: chủ đề #{published.thread_id}, {emails} thư sẽ được gửi"
+        f" và {sum(counts.values())} tin nhắn Telegram/Zalo."
+    )
 
 
 def _vietnam_time(value: str | None, option: str) -> datetime | None:
@@ -348,7 +355,10 @@ def worker() -> None:
 
 
 @click.command()
+@click.option("--drain", is_flag=True, help="Send the chat messages that are due, then exit.")
 @with_appcontext
-def bot() -> None:
-    """Run the chat bot."""
-    run_bot(current_settings())
+def bot(drain: bool) -> None:
+    """Run the chat bot (Telegram, Zalo) and its broadcaster."""
+    sent = run_bot(current_app._get_current_object(), drain=drain)  # type: ignore[attr-defined]
+    if drain:
+        click.echo(f"sent={sent}")

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.settings import BotSettings, TelegramSettings, ZaloSettings
 from forum.settings import WebSettings
 from mailgate.settings import ImapAccount, MailSettings, SmtpServer
 from models.services.consultations import MINIMUM_DAYS, PeriodRules
@@ -33,6 +34,7 @@ class Settings:
     mail: MailSettings
     web: WebSettings
     log_level: str
+    bot: BotSettings
     log_format: str = "text"  # or "json": one object per line
     worker_tick: float = 60.0  # how often a worker offers each job to the schedule kept in the database
 
@@ -51,6 +53,16 @@ class Environment:
         if not raw.isdigit() or not low <= int(raw) <= high:
             raise ConfigError(f"{name}={raw!r}: cần một số nguyên từ {low} đến {high} (an integer)")
         return int(raw)
+
+    def number(self, name: str, default: float, low: float, high: float) -> float:
+        raw = self.text(name, str(default))
+        try:
+            value = float(raw)
+        except ValueError:
+            value = low - 1
+        if not low <= value <= high:
+            raise ConfigError(f"{name}={raw!r}: cần một số từ {low} đến {high} (a number)")
+        return value
 
     def flag(self, name: str, default: bool) -> bool:
         raw = self.text(name, "true" if default else "false").lower()
@@ -97,7 +109,15 @@ def load_settings(values: Mapping[str, str] | None = None) -> Settings:
         )
     # The test mailbox lets anyone read every link and write mail as anyone: only with no mail server at all.
     local_folder = mail.folder if mail.smtp is None else None
-    web = WebSettings(site=site, join=join, local_mail_folder=local_folder, consultation=periods)
+    telegram, zalo = _telegram(env), _zalo(env)
+    web = WebSettings(
+        site=site,
+        join=join,
+        local_mail_folder=local_folder,
+        consultation=periods,
+        telegram_bot=telegram.username if telegram else "",
+        zalo_oa_url=env.text("ZALO_OA_URL") if zalo else "",
+    )
     level = env.text("LOG_LEVEL", "INFO").upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"LOG_LEVEL={level!r}: DEBUG, INFO, WARNING hoặc ERROR")
@@ -105,7 +125,17 @@ def load_settings(values: Mapping[str, str] | None = None) -> Settings:
     if log_format not in ("text", "json"):
         raise ConfigError(f"LOG_FORMAT={log_format!r}: text hoặc json")
     tick = env.integer("WORKER_TICK_SECONDS", 60, 1, 3600)
-    return Settings(database_url, data_dir, site, mail, web, level, log_format, float(tick))
+    bot = BotSettings(
+        site=site,
+        join=join,
+        telegram=telegram,
+        zalo=zalo,
+        listen_host=env.text("BOT_HOST", "127.0.0.1"),
+        listen_port=env.integer("BOT_PORT", 8081, 1, 65535),
+        lease=mail.lease,
+        in_flight=env.integer("BOT_IN_FLIGHT", 8, 1, 100),
+    )
+    return Settings(database_url, data_dir, site, mail, web, level, bot, log_format, float(tick))
 
 
 def _database_url(env: Environment, data_dir: Path) -> str:
@@ -205,3 +235,46 @@ def _periods(env: Environment) -> PeriodRules:
             )
         days[kind.strip()] = int(value)
     return PeriodRules(days)
+
+
+def _telegram(env: Environment) -> TelegramSettings | None:
+    token = env.text("TELEGRAM_BOT_TOKEN")
+    if not token:
+        return None
+    if ":" not in token:
+        raise ConfigError(
+            "TELEGRAM_BOT_TOKEN: cần dạng <số>:<chuỗi> như BotFather đưa (as BotFather gives it)"
+        )
+    webhook = env.text("TELEGRAM_WEBHOOK_URL")
+    if webhook and not webhook.startswith("https://"):
+        raise ConfigError(f"TELEGRAM_WEBHOOK_URL={webhook!r}: Telegram chỉ gọi địa chỉ https://")
+    secret = env.text("TELEGRAM_WEBHOOK_SECRET")
+    if webhook and not (16 <= len(secret) <= 256 and secret.replace("-", "").replace("_", "").isalnum()):
+        raise ConfigError("TELEGRAM_WEBHOOK_SECRET: bắt buộc với webhook, 16-256 ký tự A-Z a-z 0-9 _ -")
+    return TelegramSettings(
+        token=token,
+        username=env.text("TELEGRAM_BOT_USERNAME").lstrip("@"),
+        api_url=env.text("TELEGRAM_API_URL"),
+        webhook_url=webhook,
+        webhook_secret=secret,
+        rate=env.number("TELEGRAM_RATE", 28.5, 0.1, 30),
+    )
+
+
+def _zalo(env: Environment) -> ZaloSettings | None:
+    app_id = env.text("ZALO_APP_ID")
+    if not app_id:
+        return None
+    for name in ("ZALO_APP_SECRET", "ZALO_OA_SECRET", "ZALO_REFRESH_TOKEN"):
+        if not env.text(name):
+            raise ConfigError(f"{name}: bắt buộc khi đã đặt ZALO_APP_ID")
+    return ZaloSettings(
+        app_id=app_id,
+        app_secret=env.text("ZALO_APP_SECRET"),
+        oa_secret=env.text("ZALO_OA_SECRET"),
+        access_token=env.text("ZALO_ACCESS_TOKEN"),
+        refresh_token=env.text("ZALO_REFRESH_TOKEN"),
+        api_url=env.text("ZALO_API_URL", "https://openapi.zalo.me").rstrip("/"),
+        oauth_url=env.text("ZALO_OAUTH_URL", "https://oauth.zaloapp.com").rstrip("/"),
+        rate=env.number("ZALO_RATE", 10, 0.1, 1000),
+    )

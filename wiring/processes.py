@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import secrets
@@ -142,7 +143,20 @@ def run_worker(app: Flask) -> None:
     scheduler.start()
 
 
-def run_bot(settings: Settings) -> None:
-    """No chat platform is configured yet (issue 7): stay up quietly so the Procfile's other processes run."""
-    log.info("bot: no chat platform configured; waiting")
-    signal.pause()
+def run_bot(app: Flask, *, drain: bool = False) -> int:
+    """Telegram and Zalo, and their broadcasters; with no platform configured, stay up quietly so the
+    Procfile's other processes run. `drain`: send what is due, then return the number sent."""
+    settings: Settings = app.extensions["nhomthu.settings"]
+    if not settings.bot.configured:
+        log.info("bot: chưa cấu hình TELEGRAM_BOT_TOKEN hay ZALO_APP_ID (no chat platform); waiting")
+        if drain:
+            return 0
+        signal.pause()
+    from bot.process import BotProcess  # aiogram takes seconds to import: only the bot process pays
+
+    process = BotProcess(settings.bot, app.app_context)
+    if drain:
+        return asyncio.run(process.drain()).sent
+    log.info("bot: %s", ", ".join(b.channel for b in process.broadcasters))
+    asyncio.run(process.serve())
+    return 0

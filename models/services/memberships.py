@@ -36,6 +36,7 @@ class JoinResult(StrEnum):
     CONFIRMATION_SENT = "confirmation_sent"
     ALREADY_MEMBER = "already_member"
     LIMITED = "limited"  # too many confirmations to this address today: nothing sent
+    JOINED = "joined"  # active at once: the person had already proven the address (a linked chat)
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,29 @@ def request_membership(
     )
     audit.record(session, f"{source}:{person.email}", "membership.request", membership, group=group.slug)
     return JoinAnswer(JoinResult.CONFIRMATION_SENT, membership, delivery)
+
+
+def join_at_once(
+    session: Session,
+    group: Group,
+    person: Person,
+    *,
+    source: MembershipSource,
+    rules: JoinRules,
+    now: datetime,
+) -> JoinResult:
+    """Join someone whose address is already proven (a chat linked by a token sent to it) without a
+    confirmation mail. A membership disabled by bounces still needs the mailbox to answer a confirmation."""
+    membership = _membership(session, person, group, source, now)
+    if membership.state == MembershipState.ACTIVE:
+        return JoinResult.ALREADY_MEMBER
+    if membership.state == MembershipState.DISABLED:
+        return request_membership(session, group, person.email, source=source, rules=rules, now=now).result
+    score = person.bounce_score
+    activate(session, membership, now, actor=f"{source}:{person.email}")
+    person.bounce_score = score  # a chat proves nothing about the mailbox
+    _notify(session, membership, "welcome", rules, now)
+    return JoinResult.JOINED
 
 
 def _membership(

@@ -17,6 +17,7 @@ from models.people import Organisation, Person
 from models.posts import Post, PostState
 from models.roles import RoleName
 from models.services import audit, outbox
+from models.services.chats import fan_out_to_chats
 from models.services.posts import NewAttachment, NewPost, record_post
 from models.services.roles import has_group_role
 from models.services.threads import Placement, refs_for
@@ -66,8 +67,9 @@ def publish_notice(
     rules: PeriodRules | None = None,
 ) -> Notice:
     """The notice becomes a thread and a post in its first group, and one outbox row per member of all its
-    groups (a person in two of them gets it once), all in the caller's transaction. A draft for comment
-    also opens its consultation (PeriodTooShort when the deadline is too near)."""
+    groups (a person in two of them gets it once) and per linked chat of those members, all in the caller's
+    transaction. A draft for comment also opens its consultation (PeriodTooShort when the deadline is too
+    near)."""
     if not draft.groups or not all(may_publish(session, publisher, g) for g in draft.groups):
         raise NotAllowed(publisher.email)
     home = draft.groups[0]
@@ -112,6 +114,7 @@ def publish_notice(
             kind_of_document=draft.document_type,
         )
     count = _fan_out(session, notice, draft.groups, now)
+    chats = fan_out_to_chats(session, notice, [g.id for g in draft.groups], now)
     audit.record(
         session,
         f"web:{publisher.email}",
@@ -119,6 +122,7 @@ def publish_notice(
         notice,
         groups=[g.slug for g in draft.groups],
         recipients=count,
+        chats=chats,
     )
     return notice
 
