@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 from bot.broadcaster import Broadcaster, Counts
 from bot.limits import Limits
 from bot.senders import TelegramSender
-from bot.telegram import build_bot
+from bot.telegram_api import TelegramApi
 from models import ChatLink, Delivery, Person, db, utcnow
 from models.chat import ChatPlatform
 from models.mail import DeliveryState
@@ -125,13 +125,13 @@ def broadcast(app: Flask, rate: float, per_chat: float = 1.1, in_flight: int = 8
     settings = app.extensions["nhomthu.settings"].bot
 
     async def run() -> Counts:
-        bot = build_bot(settings.telegram)
-        sender = TelegramSender(bot, settings.site)
+        api = TelegramApi(settings.telegram.token, settings.telegram.api_url)
+        sender = TelegramSender(api, settings.site)
         broadcaster = Broadcaster(sender, Limits(rate, per_chat), app.app_context, in_flight=in_flight)
         try:
             return await broadcaster.drain()
         finally:
-            await bot.session.close()
+            await api.close()
 
     return run_async(run())
 
