@@ -1,13 +1,15 @@
-"""A notice to N linked Telegram chats, sent by the bot's broadcaster (`nhomthu bot --drain`, a real
-process) through the fake Bot API on loopback, which enforces 30 messages a second and answers 429.
+"""A notice to N linked Telegram chats, sent by the bot's broadcaster (`nhomthu bot --broadcast-only
+--drain`, a real process, without aiogram) through the fake Bot API on loopback, which enforces 30
+messages a second and answers 429.
 
     .venv/bin/python bench/broadcast.py [--chats 10000] [--kills 3] [--queued 100000] [--database-url URL]
 
 The broadcaster is killed with SIGKILL `--kills` times early in the run, then run to the end. Prints one
 JSON line: the rate over the uninterrupted final run and over the whole, the busiest one-second window,
-429s, losses and repeats (against what was on the wire at the kills), peak RSS, the peak RSS of a
-broadcaster with `--queued` rows waiting; and as the baseline, the fake server's own request rate from a
-bare aiohttp client (no database, no limits) in the same run.
+429s, losses and repeats (against what was on the wire at the kills), the broadcaster's peak RSS, its
+peak RSS serving (`nhomthu bot --broadcast-only`) idle and with `--queued` rows waiting, beside it the
+dispatcher's (`nhomthu bot --no-broadcast`, aiogram's process) idle; and as the baseline, the fake server's
+own request rate from a bare aiohttp client (no database, no limits) in the same run.
 """
 
 from __future__ import annotations
@@ -108,10 +110,10 @@ def peak_rss_mb(pid: int) -> float:
 
 
 class Run:
-    """Starts `nhomthu bot --drain` (or the bot as the Procfile runs it), watches its memory, kills it."""
+    """Starts `nhomthu bot --broadcast-only --drain`, watches its memory, kills it."""
 
-    def __init__(self, env: dict[str, str], *arguments: str) -> None:
-        command = [NHOMTHU, "bot", *(arguments or ("--drain",))]
+    def __init__(self, env: dict[str, str]) -> None:
+        command = [NHOMTHU, "bot", "--broadcast-only", "--drain"]
         self.process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
         self.rss = 0.0
 
@@ -126,7 +128,8 @@ class Run:
 
 
 def import_rss(statement: str) -> float:
-    """What one import costs a fresh interpreter (aiogram's pydantic models are most of the bot's memory)."""
+    """What one import costs a fresh interpreter (aiogram's pydantic models are most of the dispatcher's
+    memory; the broadcaster never imports it)."""
     code = f"{statement}\nimport resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
     return round(int(subprocess.check_output([sys.executable, "-c", code])) / 1024, 1)
 
@@ -190,6 +193,7 @@ def main() -> None:
                 "serving_idle_peak_rss_mb": idle,
                 "queued_rows": args.queued,
                 "queued_peak_rss_mb": queued,
+                "dispatcher_idle_peak_rss_mb": peak_while_serving(child_env, "--no-broadcast"),
             }
             figures["aiogram_import_rss_mb"] = import_rss("import aiogram")
         figures["baseline_bare_client_requests_per_s"] = round(asyncio.run(bare_client_rate(telegram.url)), 1)
@@ -247,8 +251,8 @@ def broadcast(args: argparse.Namespace, telegram: FakeTelegram, env: dict[str, s
 
 
 def queued_rss(rows: int, env: dict[str, str], app) -> tuple[float, float]:
-    """The bot with nothing to send, then with `rows` chat messages waiting: peak memory over twenty seconds
-    of each, so the queue's own cost shows beside the process's."""
+    """The broadcaster with nothing to send, then with `rows` chat messages waiting: peak memory over
+    twenty seconds of each, so the queue's own cost shows beside the process's."""
     idle = peak_while_serving(env)
     with app.app_context():
         db.session.execute(sa.delete(Delivery).where(Delivery.channel == "telegram"))
@@ -277,8 +281,8 @@ def queued_rss(rows: int, env: dict[str, str], app) -> tuple[float, float]:
     return idle, peak_while_serving(env)
 
 
-def peak_while_serving(env: dict[str, str], seconds: float = 20) -> float:
-    run = subprocess.Popen([NHOMTHU, "bot"], env=env, stdout=subprocess.DEVNULL)
+def peak_while_serving(env: dict[str, str], role: str = "--broadcast-only", seconds: float = 20) -> float:
+    run = subprocess.Popen([NHOMTHU, "bot", role], env=env, stdout=subprocess.DEVNULL)
     peak, until = 0.0, time.monotonic() + seconds
     while time.monotonic() < until and run.poll() is None:
         peak = max(peak, peak_rss_mb(run.pid))

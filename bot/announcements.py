@@ -1,7 +1,7 @@
 """A notice as a chat message: its kind, title, unit, deadline or meeting, a short excerpt, the forum link.
 
-Telegram's is built with aiogram's formatting nodes (text plus entities: nothing to escape, nothing that
-a title with `<` or `*` in it can break); Zalo's consultation messages are plain text.
+Telegram's is text plus message entities (bot/entities.py: nothing to escape, nothing that a title with
+`<` or `*` in it can break); Zalo's consultation messages are plain text.
 """
 
 from __future__ import annotations
@@ -9,8 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from aiogram.utils.formatting import Bold, Text, TextLink, as_key_value, as_line, as_list
-
+from bot.entities import Segment, render
 from bot.texts import say
 from models.services.chats import NoticeSummary
 from models.site import VIETNAM, Site
@@ -38,13 +37,15 @@ def thread_url(notice: NoticeSummary, site: Site) -> str:
 
 
 def telegram_message(notice: NoticeSummary, site: Site, language: str = "vi") -> dict[str, Any]:
-    """Keyword arguments for send_message: text and entities, no parse mode."""
-    parts: list[Text] = [as_line(Bold(notice.kind.label_vi.upper(), ": ", notice.title))]
-    parts += [as_key_value(label, value) for label, value in facts(notice, language)]
+    """The Bot API's `text` and `entities` for sendMessage: the head in bold, then a blank line, each fact
+    with its label in bold, the excerpt and the link each after a blank line."""
+    segments = [Segment(f"{notice.kind.label_vi.upper()}: {notice.title}", "bold"), Segment("\n\n")]
+    for label, value in facts(notice, language):
+        segments += [Segment(f"{label}:", "bold"), Segment(f" {value}\n")]
     if notice.excerpt:
-        parts.append(Text("\n", notice.excerpt))
-    parts.append(Text("\n", TextLink(say("read_more", language), url=thread_url(notice, site))))
-    return as_list(*parts).as_kwargs()
+        segments.append(Segment(f"\n{notice.excerpt}\n"))
+    segments += [Segment("\n"), Segment(say("read_more", language), "text_link", thread_url(notice, site))]
+    return render(segments)
 
 
 def plain_message(notice: NoticeSummary, site: Site, language: str = "vi") -> str:

@@ -1,5 +1,6 @@
 """The bot process: Telegram by long polling (embedded default) or webhook (production), the Zalo
-webhook, and one broadcaster per configured platform, all on one event loop."""
+webhook, and (unless `--no-broadcast`, when `nhomthu bot --broadcast-only` runs them in a process of
+their own) the broadcasters of bot/broadcasting.py, all on one event loop."""
 
 from __future__ import annotations
 
@@ -12,67 +13,29 @@ from aiogram import Bot
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
-from bot.broadcaster import Broadcaster, Counts
+from bot.broadcasting import Broadcasting, DatabaseTokens
 from bot.conversation import Conversation
-from bot.limits import Limits
-from bot.senders import TelegramSender, ZaloSender
 from bot.settings import BotSettings
 from bot.telegram import build_bot, build_dispatcher
 from bot.transactions import AppContext
-from bot.zalo import TokenPair, ZaloClient
+from bot.zalo import ZaloClient
 from bot.zalo_webhook import ZaloWebhook
-from models import db, utcnow
 from models.chat import ChatPlatform
-from models.services.chats import load_credential, save_credential
 
 log = logging.getLogger(__name__)
 TELEGRAM_WEBHOOK_PATH = "/telegram/webhook"
 ZALO_WEBHOOK_PATH = "/zalo/webhook"
 
 
-class DatabaseTokens:
-    """Zalo's token pair in the chat_credential table, so a restart or another process uses the new one."""
-
-    def __init__(self, context: AppContext) -> None:
-        self.context = context
-
-    def load(self) -> TokenPair | None:
-        with self.context():
-            row = load_credential(db.session, ChatPlatform.ZALO)
-            return None if row is None else TokenPair(row.access_token, row.refresh_token, row.expires_at)
-
-    def save(self, pair: TokenPair) -> None:
-        with self.context():
-            save_credential(
-                db.session,
-                ChatPlatform.ZALO,
-                pair.access_token,
-                pair.refresh_token,
-                pair.expires_at,
-                utcnow(),
-            )
-            db.session.commit()
-
-
 class BotProcess:
-    def __init__(self, settings: BotSettings, context: AppContext) -> None:
+    def __init__(self, settings: BotSettings, context: AppContext, *, broadcast: bool = True) -> None:
         self.settings, self.context = settings, context
         self.bot: Bot | None = build_bot(settings.telegram) if settings.telegram else None
         self.zalo = ZaloClient(settings.zalo, DatabaseTokens(context)) if settings.zalo else None
-        self.broadcasters: list[Broadcaster] = []
-        if self.bot is not None and settings.telegram is not None:
-            limits = Limits(settings.telegram.rate, settings.telegram.per_chat_interval)
-            self.broadcasters.append(self._broadcaster(TelegramSender(self.bot, settings.site), limits))
-        if self.zalo is not None and settings.zalo is not None:
-            limits = Limits(settings.zalo.rate, settings.zalo.per_chat_interval)
-            self.broadcasters.append(self._broadcaster(ZaloSender(self.zalo, settings.site), limits))
-
-    def _broadcaster(self, sender: Any, limits: Limits) -> Broadcaster:
-        s = self.settings
-        return Broadcaster(sender, limits, self.context, lease=s.lease, batch=s.batch, in_flight=s.in_flight)
+        self.broadcasting = Broadcasting(settings, context, zalo=self.zalo) if broadcast else None
 
     async def serve(self) -> None:
-        work: list[Awaitable[Any]] = [b.serve() for b in self.broadcasters]
+        work: list[Awaitable[Any]] = [self.broadcasting.serve()] if self.broadcasting else []
         runner = await self._start_web_server() if self.settings.needs_web_server else None
         telegram = self.settings.telegram
         if self.bot is not None and telegram is not None and not telegram.webhook_url:
@@ -86,21 +49,13 @@ class BotProcess:
                 await runner.cleanup()
             await self.close()
 
-    async def drain(self) -> Counts:
-        """Send what is due on every platform, then return (tests, benchmarks, catching up by hand)."""
-        total = Counts()
-        try:
-            for counts in await asyncio.gather(*(b.drain() for b in self.broadcasters)):
-                total.add(counts)
-        finally:
-            await self.close()
-        return total
-
     async def close(self) -> None:
         if self.bot is not None:
             await self.bot.session.close()
         if self.zalo is not None:
             await self.zalo.close()
+        if self.broadcasting is not None:
+            await self.broadcasting.close()
 
     def web_app(self) -> web.Application:
         app = web.Application()

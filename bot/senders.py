@@ -7,18 +7,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
-from aiogram import Bot
-from aiogram.exceptions import (
-    TelegramBadRequest,
-    TelegramForbiddenError,
-    TelegramNetworkError,
-    TelegramRetryAfter,
-    TelegramServerError,
-    TelegramUnauthorizedError,
-)
-from aiogram.types import LinkPreviewOptions
-
 from bot.announcements import plain_message, telegram_message
+from bot.telegram_api import TelegramApi, TelegramRefusal, TelegramUnreachable
 from bot.zalo import ZaloClient, ZaloError, ZaloUnreachable
 from models.chat import ChatPlatform
 from models.services.chats import NoticeSummary
@@ -50,31 +40,36 @@ class Sender(Protocol):
 class TelegramSender:
     platform = ChatPlatform.TELEGRAM
 
-    def __init__(self, bot: Bot, site: Site) -> None:
-        self.bot, self.site = bot, site
+    def __init__(self, api: TelegramApi, site: Site) -> None:
+        self.api, self.site = api, site
         self.rendered: dict[int, dict[str, Any]] = {}
 
     async def send(self, chat_id: str, notice: NoticeSummary) -> Attempt:
         if notice.id not in self.rendered:
             self.rendered = {notice.id: telegram_message(notice, self.site)}  # one notice at a time, mostly
+        message = self.rendered[notice.id]
         try:
-            sent = await self.bot.send_message(
-                chat_id=int(chat_id),
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-                **self.rendered[notice.id],
-            )
-        except TelegramRetryAfter as error:
-            return Attempt(Result.RETRY_AFTER, error.message, float(error.retry_after))
-        except TelegramForbiddenError as error:
-            return Attempt(Result.BLOCKED, f"403 {error.message}")
-        except TelegramBadRequest as error:
-            chat_gone = "chat not found" in error.message.lower()
-            return Attempt(Result.BLOCKED if chat_gone else Result.REFUSED, f"400 {error.message}")
-        except (TelegramServerError, TelegramUnauthorizedError) as error:
-            return Attempt(Result.SERVER_ERROR, f"{type(error).__name__}: {error.message}")
-        except TelegramNetworkError as error:
-            return Attempt(Result.UNREACHABLE, error.message)
-        return Attempt(Result.SENT, f"message_id {sent.message_id}")
+            message_id = await self.api.send_message(int(chat_id), message["text"], message["entities"])
+        except TelegramUnreachable as error:
+            return Attempt(Result.UNREACHABLE, str(error))
+        except TelegramRefusal as error:
+            return telegram_refusal(error)
+        return Attempt(Result.SENT, f"message_id {message_id}")
+
+
+def telegram_refusal(error: TelegramRefusal) -> Attempt:
+    """429: pause and try again; 403 (blocked, kicked, deactivated) and 400 "chat not found": the chat is
+    gone; 401 (a revoked token) and 5xx: back off and retry later; any other refusal fails the message."""
+    status, description = error.status, error.description
+    if status == 429:
+        return Attempt(Result.RETRY_AFTER, f"429 {description}", error.retry_after or 1.0)
+    if status == 403:
+        return Attempt(Result.BLOCKED, f"403 {description}")
+    if status == 400 and "chat not found" in description.lower():
+        return Attempt(Result.BLOCKED, f"400 {description}")
+    if status == 401 or status >= 500:
+        return Attempt(Result.SERVER_ERROR, f"{status} {description}")
+    return Attempt(Result.REFUSED, f"{status} {description}")
 
 
 class ZaloSender:

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from flask import Flask
 
 from bot.broadcaster import Counts
-from bot.process import BotProcess
+from bot.broadcasting import Broadcasting
 from bot.telegram import build_bot, build_dispatcher
 from models import ChatLink, Person, db, utcnow
 from models.chat import ChatPlatform
@@ -102,4 +102,4 @@ def make_chat(person: Person, chat_id: int | str, platform: ChatPlatform = ChatP
 
 def drain(app: Flask) -> Counts:
     """What `nhomthu bot --drain` does: every platform's broadcaster until nothing is due."""
-    return run_async(BotProcess(app.extensions["nhomthu.settings"].bot, app.app_context).drain())
+    return run_async(Broadcasting(app.extensions["nhomthu.settings"].bot, app.app_context).drain())

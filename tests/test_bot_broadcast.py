@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 from bot.broadcaster import Broadcaster, Counts
 from bot.limits import Limits
 from bot.senders import TelegramSender
-from bot.telegram import build_bot
+from bot.telegram_api import TelegramApi
 from models import ChatLink, Delivery, Person, db, utcnow
 from models.chat import ChatPlatform
 from models.mail import DeliveryState
@@ -24,6 +24,7 @@ from models.services.roles import grant
 from models.site import VIETNAM
 from tests.chat_updates import drain, make_chat, run_async
 from tests.factories import make_member
+from tests.servers.dovecot import free_port
 from tests.servers.telegram import FakeTelegram
 from tests.servers.zalo import FakeZalo
 
@@ -121,17 +122,43 @@ def test_a_chat_that_blocked_the_bot_is_stopped(
     assert len(rows("telegram")) == 1  # nothing more is queued for the stopped chat
 
 
-def broadcast(app: Flask, rate: float, per_chat: float = 1.1, in_flight: int = 8) -> Counts:
+def test_a_chat_telegram_does_not_know_is_stopped(
+    bot_app: Flask, telegram: FakeTelegram, publisher: Person
+) -> None:
+    make_chat(make_member("An", "so"), 101)
+    make_chat(make_member("Binh", "so"), 102)
+    telegram.missing.add(101)
+    publish(publisher, slugs=("so",))
+    counts = drain(bot_app)
+    assert (counts.sent, counts.failed) == (1, 1)
+    gone = db.session.scalar(select(ChatLink).where(ChatLink.chat_id == "101"))
+    assert not gone.active and "chat not found" in (gone.blocked_reason or "")
+    assert db.session.scalar(select(ChatLink).where(ChatLink.chat_id == "102")).active
+
+
+def test_an_unreachable_api_leaves_the_message_queued(bot_app: Flask, publisher: Person) -> None:
+    make_chat(make_member("An", "so"), 101)
+    publish(publisher, slugs=("so",))
+    counts = broadcast(bot_app, rate=28.5, api_url=f"http://127.0.0.1:{free_port()}")
+    assert (counts.sent, counts.deferred) == (0, 1)
+    (row,) = rows("telegram")
+    assert row.state == DeliveryState.PENDING and row.attempts == 0  # no answer is not a refusal
+    assert "ClientConnectorError" in row.last_answer
+
+
+def broadcast(
+    app: Flask, rate: float, per_chat: float = 1.1, in_flight: int = 8, api_url: str = ""
+) -> Counts:
     settings = app.extensions["nhomthu.settings"].bot
 
     async def run() -> Counts:
-        bot = build_bot(settings.telegram)
-        sender = TelegramSender(bot, settings.site)
+        api = TelegramApi(settings.telegram.token, api_url or settings.telegram.api_url)
+        sender = TelegramSender(api, settings.site)
         broadcaster = Broadcaster(sender, Limits(rate, per_chat), app.app_context, in_flight=in_flight)
         try:
             return await broadcaster.drain()
         finally:
-            await bot.session.close()
+            await api.close()
 
     return run_async(run())
 

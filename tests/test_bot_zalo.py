@@ -12,7 +12,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from flask import Flask
 from sqlalchemy import select
 
-from bot.process import BotProcess, DatabaseTokens
+from bot.broadcasting import DatabaseTokens
+from bot.process import BotProcess
 from bot.zalo import ZaloClient
 from bot.zalo_webhook import signature
 from models import ChatLink, Membership, db, utcnow

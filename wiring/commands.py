@@ -356,9 +356,18 @@ def worker() -> None:
 
 @click.command()
 @click.option("--drain", is_flag=True, help="Send the chat messages that are due, then exit.")
+@click.option(
+    "--broadcast-only",
+    is_flag=True,
+    help="Only the broadcasters (a light process, without aiogram); run `bot --no-broadcast` beside it.",
+)
+@click.option("--no-broadcast", is_flag=True, help="Only the commands and webhooks; no broadcasting.")
 @with_appcontext
-def bot(drain: bool) -> None:
+def bot(drain: bool, broadcast_only: bool, no_broadcast: bool) -> None:
     """Run the chat bot (Telegram, Zalo) and its broadcaster."""
-    sent = run_bot(current_app._get_current_object(), drain=drain)  # type: ignore[attr-defined]
+    if broadcast_only and no_broadcast:
+        raise click.UsageError("--broadcast-only và --no-broadcast: chọn một (choose one)")
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    sent = run_bot(app, drain=drain, broadcast_only=broadcast_only, no_broadcast=no_broadcast)
     if drain:
         click.echo(f"sent={sent}")

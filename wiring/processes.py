@@ -143,20 +143,33 @@ def run_worker(app: Flask) -> None:
     scheduler.start()
 
 
-def run_bot(app: Flask, *, drain: bool = False) -> int:
+def run_bot(
+    app: Flask, *, drain: bool = False, broadcast_only: bool = False, no_broadcast: bool = False
+) -> int:
     """Telegram and Zalo, and their broadcasters; with no platform configured, stay up quietly so the
-    Procfile's other processes run. `drain`: send what is due, then return the number sent."""
+    Procfile's other processes run. `drain`: send what is due, then return the number sent.
+
+    `broadcast_only`: the broadcasters alone, a light process that never imports aiogram (draining does
+    not either); `no_broadcast`: the dispatcher and webhooks alone, beside such a process."""
     settings: Settings = app.extensions["nhomthu.settings"]
     if not settings.bot.configured:
         log.info("bot: chưa cấu hình TELEGRAM_BOT_TOKEN hay ZALO_APP_ID (no chat platform); waiting")
         if drain:
             return 0
         signal.pause()
-    from bot.process import BotProcess  # aiogram takes seconds to import: only the bot process pays
+    if drain or broadcast_only:
+        from bot.broadcasting import Broadcasting  # aiohttp only: no aiogram in this process
 
-    process = BotProcess(settings.bot, app.app_context)
-    if drain:
-        return asyncio.run(process.drain()).sent
-    log.info("bot: %s", ", ".join(b.channel for b in process.broadcasters))
+        broadcasting = Broadcasting(settings.bot, app.app_context)
+        if drain:
+            return asyncio.run(broadcasting.drain()).sent
+        log.info("bot: broadcasting only, %s", ", ".join(b.channel for b in broadcasting.broadcasters))
+        asyncio.run(broadcasting.serve())
+        return 0
+    from bot.process import BotProcess  # aiogram takes seconds and 140 MB to import: only this process pays
+
+    process = BotProcess(settings.bot, app.app_context, broadcast=not no_broadcast)
+    channels = [b.channel for b in process.broadcasting.broadcasters] if process.broadcasting else []
+    log.info("bot: updates%s", "".join(f", {channel}" for channel in channels) or ", no broadcasting")
     asyncio.run(process.serve())
     return 0

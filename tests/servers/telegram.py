@@ -1,6 +1,7 @@
 """A fake Telegram Bot API server on loopback: it records every call, enforces the limits (30 messages a
 second in all, one a second per chat) by answering 429 with retry_after, answers 403 for chats that
-blocked the bot, and 5xx when told to. Reached with `AiohttpSession(api=TelegramAPIServer.from_base(url))`.
+blocked the bot, 400 for chats it does not know, and 5xx when told to. Reached with
+`AiohttpSession(api=TelegramAPIServer.from_base(url))` (form fields) or bot/telegram_api.py (JSON).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class FakeTelegram:
         self.rate, self.per_chat, self.retry_after = rate, per_chat, retry_after
         self.calls: list[Call] = []
         self.blocked: set[int] = set()
+        self.missing: set[int] = set()  # chats Telegram does not know (deleted accounts, wrong ids)
         self.failures: list[int] = []  # HTTP statuses answered to the next sendMessage calls
         self.updates: collections.deque[dict[str, Any]] = collections.deque()
         self.lock = threading.Lock()
@@ -58,6 +60,7 @@ class FakeTelegram:
         with self.lock:
             self.calls.clear()
             self.blocked.clear()
+            self.missing.clear()
             self.failures.clear()
             self.updates.clear()
             self.recent.clear()
@@ -93,7 +96,10 @@ class FakeTelegram:
 
     async def handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"].lower()
-        params = {key: _decoded(value) for key, value in (await request.post()).items()}
+        if request.content_type == "application/json":  # the broadcaster's own client
+            params = await request.json()
+        else:  # aiogram's
+            params = {key: _decoded(value) for key, value in (await request.post()).items()}
         if method == "getupdates":
             return await self._updates(params)
         with self.lock:
@@ -115,6 +121,8 @@ class FakeTelegram:
         if self.failures:
             status = self.failures.pop(0)
             return status, {"ok": False, "error_code": status, "description": "Internal Server Error"}
+        if chat in self.missing:
+            return 400, {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"}
         if chat in self.blocked:
             return 403, {
                 "ok": False,
