@@ -19,7 +19,7 @@ async def session(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
     while line := await reader.readline():
         verb = line[:4].upper()
         if verb in (b"EHLO", b"HELO"):
-            writer.write(b"250-sink\r\n250-8BITMIME\r\n250 SIZE 52428800\r\n")
+            writer.write(b"250-sink\r\n250-PIPELINING\r\n250-8BITMIME\r\n250 SIZE 52428800\r\n")
         elif verb == b"DATA":
             writer.write(b"354 go on\r\n")
             await writer.drain()

@@ -13,6 +13,7 @@ from mailgate.letters import envelope_sender
 from mailgate.settings import MailSettings
 from mailgate.shells import Shells
 from mailgate.transport import ConnectionLost, PermanentFailure, TemporaryFailure, Transport
+from models.mail import Delivery
 from models.services import outbox
 from models.services.bounces import record_bounce
 
@@ -37,10 +38,11 @@ def retry_policy(settings: MailSettings) -> outbox.RetryPolicy:
 def send_pending(
     session: Session, settings: MailSettings, transport: Transport, clock: Callable[[], datetime]
 ) -> SendCounts:
-    """Send one batch of due email deliveries; each row's outcome is committed right after its attempt.
+    """Send one batch of due email deliveries; the batch's outcomes are committed together at its end.
 
-    Outcomes are written by guarded UPDATE statements, never through the loaded rows, so the rows need
-    not be expired and reloaded at every commit (that was a fifth of the time of a delivery).
+    The claim is committed before anything is sent, so a crash sends again at most the batch in flight
+    (once its lease runs out) and never skips a row. Outcomes are written by guarded UPDATE statements,
+    never through the loaded rows, so the rows need not be expired and reloaded at the commit.
     """
     actual = session() if isinstance(session, scoped_session) else session
     previous, actual.expire_on_commit = actual.expire_on_commit, False
@@ -56,10 +58,13 @@ def _send_batch(
     policy = retry_policy(settings)
     batch = outbox.claim_batch(session, "email", clock(), policy, settings.send_batch)
     session.commit()
-    counts = SendCounts()
+    if not batch:
+        return SendCounts()
     shells = Shells(session, settings.site)
     shells.prepare(batch)
-    lease = _Lease(session, (batch[0].claim or "") if batch else "", clock, policy.lease / 3)
+    lease = _Lease(session, batch, clock, policy.lease / 3)
+    outcomes = outbox.Settlement()
+    counts, bounced = SendCounts(), []
     for index, delivery in enumerate(batch):
         if delivery.id not in lease.ours():
             continue
@@ -67,51 +72,62 @@ def _send_batch(
             data = shells.data(delivery)
             answer = transport.send(envelope_sender(delivery, settings.site), delivery.recipient, data)
         except ConnectionLost as lost:  # this row and the rest wait for the server, uncounted
-            outbox.release(session, batch[index:], str(lost), clock(), policy)
-            session.commit()
+            outcomes.released(batch[index:], str(lost), clock(), policy)
             counts.deferred += len(batch) - index
             break
         except TemporaryFailure as failure:
-            counts.deferred += outbox.mark_failed(
-                session, delivery, str(failure), clock(), policy, permanent=False
-            )
+            outcomes.failed(delivery, str(failure), clock(), policy, permanent=False)
+            counts.deferred += 1
         except PermanentFailure as failure:
-            counts.failed += outbox.mark_failed(
-                session, delivery, str(failure), clock(), policy, permanent=True
-            )
-            if delivery.person is not None:
-                record_bounce(
-                    session,
-                    delivery.person,
-                    delivery,
-                    permanent=True,
-                    source="smtp",
-                    detail=str(failure),
-                    domain=settings.site.domain,
-                    now=clock(),
-                )
+            outcomes.failed(delivery, str(failure), clock(), policy, permanent=True)
+            counts.failed += 1
+            bounced.append((delivery, str(failure)))
         except Exception as error:  # a row we cannot render or send must not stop the rows behind it
             log.exception("delivery #%s failed", delivery.id)
             answer = f"lỗi khi soạn hoặc gửi thư: {error!r}"[:2000]
-            counts.failed += outbox.mark_failed(session, delivery, answer, clock(), policy, permanent=True)
+            outcomes.failed(delivery, answer, clock(), policy, permanent=True)
+            counts.failed += 1
         else:
-            counts.sent += outbox.mark_sent(session, delivery, answer, clock())
-        session.commit()
+            outcomes.sent(delivery, answer, clock())
+            counts.sent += 1
+    outbox.settle(session, outcomes)
+    _record_bounces(session, settings, bounced, clock())
+    session.commit()
     return counts
+
+
+def _record_bounces(
+    session: Session, settings: MailSettings, bounced: list[tuple[Delivery, str]], now: datetime
+) -> None:
+    """A permanent SMTP refusal counts like a bounce report against the member."""
+    for delivery, answer in bounced:
+        if delivery.person is not None:
+            record_bounce(
+                session,
+                delivery.person,
+                delivery,
+                permanent=True,
+                source="smtp",
+                detail=answer,
+                domain=settings.site.domain,
+                now=now,
+            )
 
 
 class _Lease:
     """Keeps a batch's claim alive while it is delivered: renewed (one UPDATE) a few times per lease,
     so a slow batch is never taken over mid-way and nothing is sent twice."""
 
-    def __init__(self, session: Session, claim: str, clock: Callable[[], datetime], every: timedelta) -> None:
-        self.session, self.claim, self.clock, self.every = session, claim, clock, every
+    def __init__(
+        self, session: Session, batch: list[Delivery], clock: Callable[[], datetime], every: timedelta
+    ) -> None:
+        self.session, self.claim, self.clock, self.every = session, batch[0].claim or "", clock, every
         self.renewed = clock()
-        self.held: set[int] | None = None
+        self.held = {delivery.id for delivery in batch}  # just claimed and committed
 
     def ours(self) -> set[int]:
         now = self.clock()
-        if self.held is None or now - self.renewed >= self.every:
+        if now - self.renewed >= self.every:
             self.held = outbox.renew_claims(self.session, self.claim, now)
             self.session.commit()
             self.renewed = now

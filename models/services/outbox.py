@@ -8,11 +8,12 @@ so a crash repeats at most what was in flight and never skips a row.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from models.mail import Delivery, DeliveryState
@@ -128,64 +129,94 @@ def renew_claims(session: Session, claim: str, now: datetime) -> set[int]:
 
 
 def mark_sent(session: Session, delivery: Delivery, answer: str, now: datetime) -> bool:
-    return _ours(
-        session,
-        delivery,
-        True,
-        state=DeliveryState.SENT,
-        last_answer=answer,
-        sent_at=now,
-        secret=None,
-        claim=None,
-    )
+    return settle(session, Settlement().sent(delivery, answer, now)) == 1
 
 
 def mark_failed(
     session: Session, delivery: Delivery, answer: str, now: datetime, policy: RetryPolicy, *, permanent: bool
 ) -> bool:
     """A permanent refusal settles the row; a temporary one is tried again later, until it is too old."""
-    if permanent or now - delivery.created_at >= policy.max_age:
-        return _ours(
-            session, delivery, True, state=DeliveryState.FAILED, last_answer=answer, secret=None, claim=None
-        )
-    return _ours(
-        session,
-        delivery,
-        True,
-        state=DeliveryState.PENDING,
-        last_answer=answer,
-        claim=None,
-        next_attempt_at=now + policy.delay(delivery.attempts + 1),
-    )
+    return settle(session, Settlement().failed(delivery, answer, now, policy, permanent=permanent)) == 1
 
 
 def release(
     session: Session, deliveries: list[Delivery], answer: str, now: datetime, policy: RetryPolicy
 ) -> None:
     """Give rows back unsent, without counting an attempt (the server went away, not the recipient)."""
-    for delivery in deliveries:
-        _ours(
-            session,
-            delivery,
-            False,
-            state=DeliveryState.PENDING,
-            claim=None,
-            last_answer=answer,
-            next_attempt_at=now + policy.first_delay,
-        )
+    settle(session, Settlement().released(deliveries, answer, now, policy))
+
+
+_Shape = tuple[bool, tuple[str, ...]]
+
+
+@dataclass
+class Settlement:
+    """The outcomes of a batch, kept until they are written together by `settle`: one statement per kind
+    of outcome for the whole batch, instead of a statement and a commit per row."""
+
+    rows: dict[_Shape, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def sent(self, delivery: Delivery, answer: str, now: datetime) -> Settlement:
+        values = {"state": DeliveryState.SENT, "last_answer": answer, "sent_at": now}
+        return self._add(delivery, True, values | {"secret": None, "claim": None})
+
+    def failed(
+        self, delivery: Delivery, answer: str, now: datetime, policy: RetryPolicy, *, permanent: bool
+    ) -> Settlement:
+        """A permanent refusal settles the row; a temporary one is tried again later, until it is too old."""
+        if permanent or now - delivery.created_at >= policy.max_age:
+            values = {"state": DeliveryState.FAILED, "last_answer": answer, "secret": None, "claim": None}
+            return self._add(delivery, True, values)
+        later = now + policy.delay(delivery.attempts + 1)
+        values = {"state": DeliveryState.PENDING, "last_answer": answer, "claim": None}
+        return self._add(delivery, True, values | {"next_attempt_at": later})
+
+    def released(
+        self, deliveries: list[Delivery], answer: str, now: datetime, policy: RetryPolicy
+    ) -> Settlement:
+        later = now + policy.first_delay
+        for delivery in deliveries:
+            values = {"state": DeliveryState.PENDING, "claim": None, "last_answer": answer}
+            self._add(delivery, False, values | {"next_attempt_at": later})
+        return self
+
+    def _add(self, delivery: Delivery, count_attempt: bool, values: dict[str, Any]) -> Settlement:
+        shape = (count_attempt, tuple(sorted(values)))
+        params = {"row": delivery.id, "mine": delivery.claim} | {f"new_{k}": v for k, v in values.items()}
+        self.rows.setdefault(shape, []).append(params)
+        return self
+
+    def __len__(self) -> int:
+        return sum(len(rows) for rows in self.rows.values())
+
+
+def settle(session: Session, settlement: Settlement) -> int:
+    """Write a batch's outcomes, each only where this process's claim still holds; the rows updated.
+
+    On PostgreSQL the commit that follows need not wait for the disk: the claims were committed durably
+    before anything was sent, so outcomes lost in a database crash only send those rows again once their
+    lease runs out, as a crash of the sender would.
+    """
+    updated = 0
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
+    for shape, rows in settlement.rows.items():
+        result = connection.execute(_guarded(shape), rows)
+        updated += result.rowcount if len(rows) == 1 or _counts_many(connection) else len(rows)
+    return updated
 
 
 _TABLE = Delivery.__table__
-_GUARDED: dict[tuple[bool, tuple[str, ...]], Any] = {}
+_GUARDED: dict[_Shape, Any] = {}
 
 
-def _ours(session: Session, delivery: Delivery, count_attempt: bool, **values: Any) -> bool:
-    """Update the row only while this process's claim holds. One statement per shape, compiled once:
-    building an UPDATE per row cost more than running it."""
-    shape = (count_attempt, tuple(sorted(values)))
+def _guarded(shape: _Shape) -> Any:
+    """One UPDATE per shape of outcome, compiled once (building one per row cost more than running it)."""
     statement = _GUARDED.get(shape)
     if statement is None:
-        assignments: dict[str, Any] = {name: bindparam(f"new_{name}") for name in shape[1]}
+        count_attempt, names = shape
+        assignments: dict[str, Any] = {name: bindparam(f"new_{name}") for name in names}
         if count_attempt:
             assignments["attempts"] = _TABLE.c.attempts + 1
         statement = _GUARDED[shape] = (
@@ -197,5 +228,8 @@ def _ours(session: Session, delivery: Delivery, count_attempt: bool, **values: A
             )
             .values(**assignments)
         )
-    params = {"row": delivery.id, "mine": delivery.claim} | {f"new_{name}": v for name, v in values.items()}
-    return bool(session.connection().execute(statement, params).rowcount == 1)
+    return statement
+
+
+def _counts_many(connection: Connection) -> bool:
+    return bool(connection.dialect.supports_sane_multi_rowcount)
