@@ -20,7 +20,7 @@ from models.mail import Delivery
 from models.services.memberships import unsubscribe_key_for
 from models.site import Site
 
-SHARED = {"post", "notice"}  # templates whose copies differ only in the personal fields
+SHARED = {"post", "notice", "digest"}  # templates whose copies differ only in the personal fields
 PLACEHOLDER = Personal(
     recipient="nguoi-nhan-0d6f@nhomthu.invalid",
     reply_to="traloi+0-0d6fchungchothanhvien@nhomthu.invalid",

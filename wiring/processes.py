@@ -14,6 +14,7 @@ from mailgate.gate import Gate
 from mailgate.imap import Inbox
 from mailgate.transport import FolderTransport, SmtpTransport, Transport
 from models import db, utcnow
+from models.services.digests import send_digests
 from models.services.notices import remind_due
 from models.services.tokens import purge_tokens
 from wiring.environment import Settings
@@ -44,6 +45,7 @@ def configure_jobs(settings: Settings) -> tuple[Job, ...]:
     return (
         Job("purge_tokens", lambda: purge_tokens(db.session, utcnow()), minutes=60),
         Job("remind_due", lambda: remind_due(db.session, utcnow(), domain), minutes=30),
+        Job("send_digests", lambda: send_digests(db.session, utcnow(), domain), minutes=30),
     )
 
 

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from models.mail import Delivery, DeliveryState
 from models.people import Person
@@ -77,6 +78,15 @@ def enqueue(
     return delivery
 
 
+def add_many(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Insert a chunk of rows of one fan-out in one statement, and empty the list; how many there were."""
+    if rows:
+        session.execute(insert(Delivery), rows)
+    count = len(rows)
+    rows.clear()
+    return count
+
+
 def count_recent(session: Session, recipient: str, template: str, since: datetime) -> int:
     return (
         session.scalar(
@@ -91,11 +101,38 @@ def count_recent(session: Session, recipient: str, template: str, since: datetim
 def claim_batch(
     session: Session, channel: str, now: datetime, policy: RetryPolicy, limit: int = 50
 ) -> list[Delivery]:
-    """Claim due rows for one sender. The caller commits right away, before delivering any of them."""
-    due = or_(
-        (Delivery.state == DeliveryState.PENDING) & (Delivery.next_attempt_at <= now),
-        (Delivery.state == DeliveryState.SENDING) & (Delivery.claimed_at <= now - policy.lease),
+    """Claim due rows for one sender. The caller commits right away, before delivering any of them.
+
+    Rows whose sender died (their lease ran out) come first, then rows due in order. Each is one walk
+    along the index on (channel, state, next_attempt_at, id), so a claim costs the same with a million
+    rows waiting as with ten (a single query with OR sorted every waiting row for each batch).
+    """
+    stale = (Delivery.state == DeliveryState.SENDING) & (Delivery.claimed_at <= now - policy.lease)
+    waiting = (Delivery.state == DeliveryState.PENDING) & (Delivery.next_attempt_at <= now)
+    ids = _claimable(session, channel, stale, limit)
+    if len(ids) < limit:
+        ids += _claimable(session, channel, waiting, limit - len(ids))
+    if not ids:
+        return []
+    # Still due when updated (another sender may have claimed a row since): state read through
+    # coalesce, so that SQLite finds the rows by their ids instead of walking every waiting row.
+    state = func.coalesce(Delivery.state, "")
+    still_due = or_(
+        (state == DeliveryState.SENDING.value) & (Delivery.claimed_at <= now - policy.lease),
+        (state == DeliveryState.PENDING.value) & (Delivery.next_attempt_at <= now),
     )
+    claim = secrets.token_hex(8)
+    session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(ids), still_due)
+        .values(state=DeliveryState.SENDING, claim=claim, claimed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    claimed = select(Delivery).where(Delivery.claim == claim).order_by(Delivery.id)
+    return list(session.scalars(claimed.execution_options(populate_existing=True)))
+
+
+def _claimable(session: Session, channel: str, due: ColumnElement[bool], limit: int) -> list[int]:
     candidates = (
         select(Delivery.id)
         .where(Delivery.channel == channel, due)
@@ -103,18 +140,7 @@ def claim_batch(
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    ids = list(session.scalars(candidates))
-    if not ids:
-        return []
-    claim = secrets.token_hex(8)
-    session.execute(
-        update(Delivery)
-        .where(Delivery.id.in_(ids), due)
-        .values(state=DeliveryState.SENDING, claim=claim, claimed_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    claimed = select(Delivery).where(Delivery.claim == claim).order_by(Delivery.id)
-    return list(session.scalars(claimed.execution_options(populate_existing=True)))
+    return list(session.scalars(candidates))
 
 
 def renew_claims(session: Session, claim: str, now: datetime) -> set[int]:
