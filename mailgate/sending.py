@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, scoped_session
 from mailgate.letters import envelope_sender
 from mailgate.settings import MailSettings
 from mailgate.shells import Shells
-from mailgate.transport import ConnectionLost, PermanentFailure, TemporaryFailure, Transport
+from mailgate.transport import ConnectionLost, Letter, PermanentFailure, TemporaryFailure, Transport
 from models.mail import Delivery
 from models.services import outbox
 from models.services.bounces import record_bounce
@@ -63,37 +63,60 @@ def _send_batch(
     shells = Shells(session, settings.site)
     shells.prepare(batch)
     lease = _Lease(session, batch, clock, policy.lease / 3)
-    outcomes = outbox.Settlement()
-    counts, bounced = SendCounts(), []
-    for index, delivery in enumerate(batch):
-        if delivery.id not in lease.ours():
-            continue
-        try:
-            data = shells.data(delivery)
-            answer = transport.send(envelope_sender(delivery, settings.site), delivery.recipient, data)
-        except ConnectionLost as lost:  # this row and the rest wait for the server, uncounted
-            outcomes.released(batch[index:], str(lost), clock(), policy)
-            counts.deferred += len(batch) - index
-            break
-        except TemporaryFailure as failure:
-            outcomes.failed(delivery, str(failure), clock(), policy, permanent=False)
-            counts.deferred += 1
-        except PermanentFailure as failure:
-            outcomes.failed(delivery, str(failure), clock(), policy, permanent=True)
-            counts.failed += 1
-            bounced.append((delivery, str(failure)))
-        except Exception as error:  # a row we cannot render or send must not stop the rows behind it
-            log.exception("delivery #%s failed", delivery.id)
-            answer = f"lỗi khi soạn hoặc gửi thư: {error!r}"[:2000]
-            outcomes.failed(delivery, answer, clock(), policy, permanent=True)
-            counts.failed += 1
-        else:
-            outcomes.sent(delivery, answer, clock())
-            counts.sent += 1
+    rows = {delivery.id: delivery for delivery in batch}  # the rows without an outcome yet
+    outcomes, counts, bounced = outbox.Settlement(), SendCounts(), []
+    broken: list[tuple[Delivery, str]] = []
+    gone = ""  # why the server could not be reached, if it could not
+    try:
+        for key, outcome in transport.send_many(_letters(batch, lease, shells, settings, broken)):
+            delivery = rows.pop(key)
+            if isinstance(outcome, ConnectionLost):  # in flight: given back with the rest, uncounted
+                rows[key], gone = delivery, str(outcome)
+            elif isinstance(outcome, TemporaryFailure):
+                outcomes.failed(delivery, str(outcome), clock(), policy, permanent=False)
+                counts.deferred += 1
+            elif isinstance(outcome, PermanentFailure):
+                outcomes.failed(delivery, str(outcome), clock(), policy, permanent=True)
+                counts.failed += 1
+                bounced.append((delivery, str(outcome)))
+            else:
+                outcomes.sent(delivery, outcome, clock())
+                counts.sent += 1
+    except Exception as error:  # what was sent is recorded all the same; the rest waits
+        log.exception("sending stopped mid-batch")
+        transport.close()
+        gone = f"lỗi khi gửi: {error!r}"[:2000]
+    for delivery, answer in broken:
+        rows.pop(delivery.id, None)
+        outcomes.failed(delivery, answer, clock(), policy, permanent=True)
+        counts.failed += 1
+    unsent = [delivery for delivery in rows.values() if delivery.id in lease.held]
+    outcomes.released(unsent, gone or "chưa gửi (not sent)", clock(), policy)
+    counts.deferred += len(unsent)
     outbox.settle(session, outcomes)
     _record_bounces(session, settings, bounced, clock())
     session.commit()
     return counts
+
+
+def _letters(
+    batch: list[Delivery],
+    lease: _Lease,
+    shells: Shells,
+    settings: MailSettings,
+    broken: list[tuple[Delivery, str]],
+) -> Iterator[Letter]:
+    """The batch's rows as mail, rendered as the transport asks for them, while the claim is ours."""
+    for delivery in batch:
+        if delivery.id not in lease.ours():
+            continue
+        try:
+            data = shells.data(delivery)
+        except Exception as error:  # a row we cannot render must not stop the rows behind it
+            log.exception("delivery #%s failed", delivery.id)
+            broken.append((delivery, f"lỗi khi soạn thư: {error!r}"[:2000]))
+            continue
+        yield Letter(delivery.id, envelope_sender(delivery, settings.site), delivery.recipient, data)
 
 
 def _record_bounces(

@@ -79,12 +79,34 @@ def enqueue(
 
 
 def add_many(session: Session, rows: list[dict[str, Any]]) -> int:
-    """Insert a chunk of rows of one fan-out in one statement, and empty the list; how many there were."""
+    """Insert a chunk of a fan-out's rows (all with the same keys), and empty the list; how many there were.
+
+    On PostgreSQL through COPY: an INSERT per row, even pipelined, took 28 s for 100,000 members.
+    """
     if rows:
-        session.execute(insert(Delivery), rows)
+        connection = session.connection()
+        if connection.dialect.name == "postgresql":
+            _copy(connection, rows)
+        else:
+            session.execute(insert(Delivery), rows)
     count = len(rows)
     rows.clear()
     return count
+
+
+def _copy(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """COPY FROM STDIN in the session's transaction, each value through its column's own bind processing."""
+    names = list(rows[0])
+    processors = [
+        _TABLE.c[name].type.dialect_impl(connection.dialect).bind_processor(connection.dialect)
+        for name in names
+    ]
+    statement = f"COPY {_TABLE.name} ({', '.join(names)}) FROM STDIN"
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([p(row[n]) if p else row[n] for n, p in zip(names, processors, strict=True)])
 
 
 def count_recent(session: Session, recipient: str, template: str, since: datetime) -> int:

@@ -16,10 +16,16 @@ import threading
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from tests.servers.smtp import offer_pipelining
+
 
 class Appender:
     def __init__(self, descriptor: int) -> None:
         self.descriptor = descriptor
+
+    async def handle_EHLO(self, server: SMTP, session: Session, envelope: Envelope, hostname: str, responses):  # noqa: ANN001,ANN201
+        session.host_name = hostname
+        return offer_pipelining(responses)
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         os.write(self.descriptor, "".join(f"{r}\n" for r in envelope.rcpt_tos).encode())
