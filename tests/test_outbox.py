@@ -126,3 +126,16 @@ def test_lines_starting_with_a_dot_arrive_intact(app, smtp, gate):
     gate.drain()
     [copy] = smtp.to(reader.email)
     assert body in copy.get_body(("plain",)).get_content().replace("\r\n", "\n")
+
+
+def test_a_row_due_before_where_the_last_claim_ended_is_still_sent(imap, smtp, gate):
+    """Each claim goes on from where the last ended; a row behind it (a lagging clock) is not lost."""
+    request_confirmations(imap, 3)
+    one_at_a_time = replace(gate, settings=replace(gate.settings, send_batch=1))
+    one_at_a_time.run_once()
+    assert len(smtp.received) == 1
+    last = deliveries()[-1]
+    last.next_attempt_at = utcnow() - timedelta(hours=1)
+    db.session.commit()
+    one_at_a_time.drain()
+    assert all(d.state == DeliveryState.SENT for d in deliveries()) and len(smtp.received) == 3

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, literal, or_, select, tuple_, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -125,19 +125,60 @@ def claim_batch(
 ) -> list[Delivery]:
     """Claim due rows for one sender. The caller commits right away, before delivering any of them.
 
-    Rows whose sender died (their lease ran out) come first, then rows due in order. Each is one walk
-    along the index on (channel, state, next_attempt_at, id), so a claim costs the same with a million
-    rows waiting as with ten (a single query with OR sorted every waiting row for each batch).
+    Each look is one walk along the index on (channel, state, next_attempt_at, id) (a single query
+    with OR made SQLite sort every waiting row for every batch). On PostgreSQL a claimed row leaves a
+    dead entry at the front of that index until VACUUM, so a walk from the start grows with every
+    batch sent: this process goes on from where its last claim ended, and looks from the start (and
+    for rows whose sender died, their lease run out) only when that comes up short, or once a lease.
     """
-    stale = (Delivery.state == DeliveryState.SENDING) & (Delivery.claimed_at <= now - policy.lease)
     waiting = (Delivery.state == DeliveryState.PENDING) & (Delivery.next_attempt_at <= now)
-    ids = _claimable(session, channel, stale, limit)
-    if len(ids) < limit:
-        ids += _claimable(session, channel, waiting, limit - len(ids))
-    if not ids:
+    position = _POSITIONS.setdefault((str(session.connection().engine.url), channel), _Position())
+    found: list[tuple[int, datetime]] = []
+    if position.after is not None and now - position.looked_from_start < policy.lease:
+        due, number = position.after
+        onward = tuple_(Delivery.next_attempt_at, Delivery.id) > tuple_(
+            literal(due, Delivery.next_attempt_at.type), literal(number)
+        )
+        found = _claimable(session, channel, waiting & onward, limit)
+    if len(found) < limit:
+        stale = (Delivery.state == DeliveryState.SENDING) & (Delivery.claimed_at <= now - policy.lease)
+        found += _claimable(session, channel, stale, limit - len(found))
+        found += _claimable(session, channel, waiting, limit)  # may repeat rows this look locked
+        found = list(dict.fromkeys(found))[:limit]
+        position.looked_from_start = now
+    if not found:
         return []
-    # Still due when updated (another sender may have claimed a row since): state read through
-    # coalesce, so that SQLite finds the rows by their ids instead of walking every waiting row.
+    position.after = max((due, number) for number, due in found)
+    return _take(session, [number for number, _ in found], now, policy)
+
+
+@dataclass
+class _Position:
+    """Where this process's last claim of a channel ended, in claim order; a hint, never a promise."""
+
+    after: tuple[datetime, int] | None = None
+    looked_from_start: datetime = datetime.min.replace(tzinfo=UTC)
+
+
+_POSITIONS: dict[tuple[str, str], _Position] = {}
+
+
+def _claimable(
+    session: Session, channel: str, due: ColumnElement[bool], limit: int
+) -> list[tuple[int, datetime]]:
+    candidates = (
+        select(Delivery.id, Delivery.next_attempt_at)
+        .where(Delivery.channel == channel, due)
+        .order_by(Delivery.next_attempt_at, Delivery.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return [(row.id, row.next_attempt_at) for row in session.execute(candidates)]
+
+
+def _take(session: Session, ids: list[int], now: datetime, policy: RetryPolicy) -> list[Delivery]:
+    """Claim the rows that are still due (another sender may have claimed one since they were read):
+    their state is read through coalesce, so that SQLite finds them by id instead of by state."""
     state = func.coalesce(Delivery.state, "")
     still_due = or_(
         (state == DeliveryState.SENDING.value) & (Delivery.claimed_at <= now - policy.lease),
@@ -152,17 +193,6 @@ def claim_batch(
     )
     claimed = select(Delivery).where(Delivery.claim == claim).order_by(Delivery.id)
     return list(session.scalars(claimed.execution_options(populate_existing=True)))
-
-
-def _claimable(session: Session, channel: str, due: ColumnElement[bool], limit: int) -> list[int]:
-    candidates = (
-        select(Delivery.id)
-        .where(Delivery.channel == channel, due)
-        .order_by(Delivery.next_attempt_at, Delivery.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    return list(session.scalars(candidates))
 
 
 def renew_claims(session: Session, claim: str, now: datetime) -> set[int]:
