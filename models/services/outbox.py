@@ -125,17 +125,23 @@ def claim_batch(
 ) -> list[Delivery]:
     """Claim due rows for one sender. The caller commits right away, before delivering any of them.
 
-    Each look is one walk along the index on (channel, state, next_attempt_at, id) (a single query
+    Each look is one walk along the index on (state, channel, next_attempt_at, id) (a single query
     with OR made SQLite sort every waiting row for every batch). On PostgreSQL a claimed row leaves a
     dead entry at the front of that index until VACUUM, so a walk from the start grows with every
-    batch sent: this process goes on from where its last claim ended, and looks from the start (and
-    for rows whose sender died, their lease run out) only when that comes up short, or once a lease.
+    batch sent: there this process goes on from where its last claim ended, and looks from the start
+    (and for rows whose sender died, their lease run out) only when that comes up short, or once a
+    lease. SQLite removes the entries at once, and seeks a row value only by its first column.
     """
     waiting = (Delivery.state == DeliveryState.PENDING) & (Delivery.next_attempt_at <= now)
-    position = _POSITIONS.setdefault((str(session.connection().engine.url), channel), _Position())
+    engine = session.connection().engine
+    position = _POSITIONS.setdefault((str(engine.url), channel), _Position())
     found: list[tuple[int, datetime]] = []
-    if position.after is not None and now - position.looked_from_start < policy.lease:
-        due, number = position.after
+    if (
+        engine.dialect.name == "postgresql"
+        and position.after
+        and now - position.looked_from_start < policy.lease
+    ):
+        due, number = position.after  # compared as the index orders, so the walk starts there
         onward = tuple_(Delivery.next_attempt_at, Delivery.id) > tuple_(
             literal(due, Delivery.next_attempt_at.type), literal(number)
         )

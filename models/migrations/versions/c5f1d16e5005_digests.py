@@ -26,15 +26,17 @@ def upgrade():
     with op.batch_alter_table('membership', schema=None) as batch_op:
         batch_op.add_column(sa.Column('digest', sa.Boolean(), server_default=sa.false(), nullable=False))
     with op.batch_alter_table('delivery', schema=None) as batch_op:
+        batch_op.drop_index('ix_delivery_state_next_attempt_at')
         batch_op.create_index(
-            'ix_delivery_channel_state_next_attempt_at_id',
-            ['channel', 'state', 'next_attempt_at', 'id'],
+            'ix_delivery_state_channel_next_attempt_at_id',
+            ['state', 'channel', 'next_attempt_at', 'id'],
             unique=False,
         )
 
 
 def downgrade():
     with op.batch_alter_table('delivery', schema=None) as batch_op:
-        batch_op.drop_index('ix_delivery_channel_state_next_attempt_at_id')
+        batch_op.drop_index('ix_delivery_state_channel_next_attempt_at_id')
+        batch_op.create_index('ix_delivery_state_next_attempt_at', ['state', 'next_attempt_at'], unique=False)
     with op.batch_alter_table('membership', schema=None) as batch_op:
         batch_op.drop_column('digest')
