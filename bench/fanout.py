@@ -1,6 +1,7 @@
 """One notice to N members, through the real outbox, to an SMTP server on loopback that counts and discards.
 
     .venv/bin/python bench/fanout.py [--members 100000] [--million] [--database-url URL] [--kill-smtp]
+                                     [--batch N]
 
 Prints one JSON line: personalised deliveries/s, peak RSS, and as the baseline the same server's rate from
 a minimal sender (smtplib, one connection, one pre-built message) in the same run. With --kill-smtp the
@@ -175,6 +176,7 @@ def main() -> None:
     options.add_argument("--million", action="store_true")
     options.add_argument("--database-url", default="")
     options.add_argument("--kill-smtp", action="store_true", help="kill the SMTP server twice mid-run")
+    options.add_argument("--batch", type=int, default=0, help="OUTBOX_BATCH (default: the setting's)")
     args = options.parse_args()
     members = 1_000_000 if args.million else args.members
     work = Path(tempfile.mkdtemp(prefix="nhomthu-fanout-"))
@@ -194,6 +196,8 @@ def main() -> None:
     }
     if args.database_url:
         env["DATABASE_URL"] = args.database_url
+    if args.batch:
+        env["OUTBOX_BATCH"] = str(args.batch)
     settings = load_settings(env)
     app = create_app(settings)
     done = threading.Event()
@@ -202,6 +206,7 @@ def main() -> None:
         "database": "postgresql" if args.database_url else "sqlite",
         "members": members,
     }
+    result["batch"] = settings.mail.send_batch
     try:
         with app.app_context():
             upgrade()

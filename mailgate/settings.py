@@ -42,7 +42,7 @@ class MailSettings:
     folder: Path  # the local mail folder: outgoing mail is kept in folder/sent when smtp is None
     join: JoinRules  # the same rules the forum applies (wiring builds them once)
     # Rows claimed, sent, then settled together: a sender killed mid-batch sends the batch again.
-    send_batch: int = 50
+    send_batch: int = 100
     max_age: timedelta = timedelta(days=3)  # a message still refused after this is given up
     lease: timedelta = timedelta(minutes=5)
     # The authserv-id our own receiving server writes in Authentication-Results (RFC 8601); empty: trust none.
