@@ -1,9 +1,12 @@
 """One notice to N members, through the real outbox, to an SMTP server on loopback that counts and discards.
 
-    .venv/bin/python bench/fanout.py [--members 100000] [--million] [--database-url URL]
+    .venv/bin/python bench/fanout.py [--members 100000] [--million] [--database-url URL] [--kill-smtp]
+                                     [--batch N]
 
 Prints one JSON line: personalised deliveries/s, peak RSS, and as the baseline the same server's rate from
-a minimal sender (smtplib, one connection, one pre-built message) in the same run.
+a minimal sender (smtplib, one connection, one pre-built message) in the same run. With --kill-smtp the
+server is killed (SIGKILL) at a third and at two thirds of the run and restarted; the line then also
+says how many members got the notice twice and how many never got it.
 """
 
 from __future__ import annotations
@@ -12,11 +15,15 @@ import argparse
 import json
 import resource
 import shutil
+import signal
 import smtplib
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections import Counter
+from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,6 +33,7 @@ from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import insert, select  # noqa: E402
 
 from mailgate.sending import send_pending  # noqa: E402
+from mailgate.transport import Transport  # noqa: E402
 from models import Membership, Person, db, utcnow  # noqa: E402
 from models.groups import MembershipSource, MembershipState  # noqa: E402
 from models.notices import NoticeKind  # noqa: E402
@@ -34,7 +42,7 @@ from models.services import seeding  # noqa: E402
 from models.services.notices import NoticeDraft, publish_notice  # noqa: E402
 from models.services.roles import grant  # noqa: E402
 from tests.servers.dovecot import free_port  # noqa: E402
-from wiring import create_app, load_settings  # noqa: E402
+from wiring import Settings, create_app, load_settings  # noqa: E402
 from wiring.processes import build_gate  # noqa: E402
 
 BODY = (
@@ -43,13 +51,45 @@ BODY = (
 )
 
 
-def start_sink() -> tuple[subprocess.Popen[bytes], int]:
-    port = free_port()
-    sink = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / "smtp_sink.py"), str(port)], stdout=subprocess.PIPE
-    )
-    assert sink.stdout is not None and sink.stdout.readline().strip() == b"ready"
-    return sink, port
+class Sink:
+    """bench/smtp_sink.py in a subprocess, on one port across restarts."""
+
+    def __init__(self, record: Path | None = None) -> None:
+        self.port, self.record = free_port(), record
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        command = [sys.executable, str(ROOT / "bench" / "smtp_sink.py"), str(self.port)]
+        command += [str(self.record)] if self.record else []
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE)
+        assert self.process.stdout is not None and self.process.stdout.readline().strip() == b"ready"
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        assert self.process is not None and self.process.stdout is not None
+        self.process.send_signal(sig)
+        self.process.wait()
+        self.process.stdout.close()
+
+    def recorded(self) -> Counter[str]:
+        return Counter(self.record.read_text().split()) if self.record and self.record.exists() else Counter()
+
+
+def kill_twice(sink: Sink, total: int, done: threading.Event) -> None:
+    """SIGKILL the sink when a third, then two thirds, of the copies are recorded; start it again."""
+    assert sink.record is not None
+    seen, lines = 0, 0
+    for kill in (1, 2):
+        while lines < kill * total // 3:
+            if done.wait(0.01):
+                return
+            if sink.record.exists():
+                with sink.record.open("rb") as record:
+                    record.seek(seen)
+                    new = record.read()
+                seen, lines = seen + len(new), lines + new.count(b"\n")
+        sink.stop(signal.SIGKILL)
+        time.sleep(0.5)
+        sink.start()
 
 
 def count(port: int) -> int:
@@ -108,15 +148,40 @@ def baseline(port: int, messages: int, size: int) -> float:
     return messages / (time.perf_counter() - start)
 
 
+class Clock:
+    """Now, or later than now: rows given back when the server went away wait a minute, which a
+    benchmark need not spend waiting."""
+
+    def __init__(self) -> None:
+        self.ahead = timedelta()
+
+    def __call__(self) -> datetime:
+        return utcnow() + self.ahead
+
+
+def drain(settings: Settings, transport: Transport) -> int:
+    """Send until the outbox is empty; how many batches found the server gone."""
+    clock, deferrals = Clock(), 0
+    while (counts := send_pending(db.session, settings.mail, transport, clock)).total:
+        if counts.deferred:
+            clock.ahead += timedelta(minutes=2)
+            deferrals += 1
+            time.sleep(0.05)
+    return deferrals
+
+
 def main() -> None:
     options = argparse.ArgumentParser()
     options.add_argument("--members", type=int, default=100_000)
     options.add_argument("--million", action="store_true")
     options.add_argument("--database-url", default="")
+    options.add_argument("--kill-smtp", action="store_true", help="kill the SMTP server twice mid-run")
+    options.add_argument("--batch", type=int, default=0, help="OUTBOX_BATCH (default: the setting's)")
     args = options.parse_args()
     members = 1_000_000 if args.million else args.members
     work = Path(tempfile.mkdtemp(prefix="nhomthu-fanout-"))
-    sink, port = start_sink()
+    sink = Sink(work / "received.txt" if args.kill_smtp else None)
+    sink.start()
     env = {
         "DATA_DIR": str(work),
         "LOG_LEVEL": "ERROR",
@@ -126,13 +191,22 @@ def main() -> None:
         "IMAP_USER": "x",
         "IMAP_PASSWORD": "x",
         "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(port),
+        "SMTP_PORT": str(sink.port),
         "BASE_URL": "https://nhomthu.test",
     }
     if args.database_url:
         env["DATABASE_URL"] = args.database_url
+    if args.batch:
+        env["OUTBOX_BATCH"] = str(args.batch)
     settings = load_settings(env)
     app = create_app(settings)
+    done = threading.Event()
+    killer = threading.Thread(target=kill_twice, args=(sink, members, done))
+    result: dict[str, object] = {
+        "database": "postgresql" if args.database_url else "sqlite",
+        "members": members,
+    }
+    result["batch"] = settings.mail.send_batch
     try:
         with app.app_context():
             upgrade()
@@ -150,34 +224,41 @@ def main() -> None:
             )
             publish_notice(db.session, draft, publisher, unit=None, domain="nhomthu.test", now=utcnow())
             db.session.commit()
-            queued = time.perf_counter() - started
+            result["queue_seconds"] = round(time.perf_counter() - started, 2)
             gate = build_gate(settings)
+            if args.kill_smtp:
+                killer.start()
             started = time.perf_counter()
-            while send_pending(db.session, settings.mail, gate.transport, utcnow).total:
-                pass
+            deferrals = drain(settings, gate.transport)
             sending = time.perf_counter() - started
+            done.set()
             gate.close()
-            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        delivered = count(port)
-        reference = baseline(port, min(members, 20_000), len(BODY.encode()) * 2)
-    finally:
-        sink.terminate()
-        sink.wait()
-        shutil.rmtree(work, ignore_errors=True)
-    print(
-        json.dumps(
-            {
-                "database": "postgresql" if args.database_url else "sqlite",
-                "members": members,
-                "delivered": delivered + 0,
-                "queue_seconds": round(queued, 2),
-                "deliveries_per_s": round(delivered / sending, 1),
-                "baseline_minimal_sender_per_s": round(reference, 1),
-                "ratio": round(delivered / sending / reference, 3),
-                "peak_rss_mb": round(rss, 1),
+            result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        if args.kill_smtp:
+            killer.join()
+            copies = sink.recorded()
+            delivered = len(copies)
+            result |= {
+                "smtp_kills": 2,
+                "batches_deferred": deferrals,
+                "repeats": sum(n - 1 for n in copies.values()),
+                "missing": members - delivered,
             }
-        )
-    )
+        else:
+            delivered = count(sink.port)
+        reference = baseline(sink.port, min(members, 20_000), len(BODY.encode()) * 2)
+    finally:
+        done.set()
+        sink.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    result |= {
+        "delivered": delivered,
+        "send_seconds": round(sending, 1),
+        "deliveries_per_s": round(delivered / sending, 1),
+        "baseline_minimal_sender_per_s": round(reference, 1),
+        "ratio": round(delivered / sending / reference, 3),
+    }
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

@@ -7,16 +7,18 @@ token; the unforgeable key in its URL is its proof, so only that POST skips the 
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext
 from flask_wtf.csrf import validate_csrf
 from wtforms import ValidationError
 
+from forum.auth import current_person, signed_in
 from forum.languages import localized
 from forum.settings import web_settings
 from models import db, utcnow
 from models.errors import InvalidAddress, NotAMember, TokenExpired, TokenInvalid, TokenUsed, UnknownGroup
 from models.groups import MembershipSource
+from models.services.digests import active_membership, choose_digest
 from models.services.memberships import (
     confirm_request,
     end_membership,
@@ -146,4 +148,37 @@ def join(slug: str) -> str | tuple[str, int]:
             address=request.form.get("email", "").strip(),
             group=localized(group.name_vi, group.name_en),
         ),
+    )
+
+
+@blueprint.post("/nhom/<slug>/cach-nhan-thu")
+@signed_in
+def receive(slug: str) -> str | tuple[str, int]:
+    """A member's choice for one group: each message as it comes, or the daily digest."""
+    try:
+        group = find_group(db.session, slug)
+    except UnknownGroup:
+        abort(404)
+    person = current_person()
+    membership = active_membership(db.session, person, group)
+    if person is None or membership is None:
+        abort(403)
+    digest = request.form.get("cach") == "ban-tin"
+    choose_digest(db.session, membership, digest, actor=f"web:{person.email}")
+    db.session.commit()
+    names = {"group": localized(group.name_vi, group.name_en)}
+    text = (
+        gettext(
+            "Từ nay bạn nhận một bản tin tổng hợp mỗi ngày của nhóm %(group)s. Thông báo cần trả lời, "
+            "có hạn chót hoặc mời họp vẫn được gửi ngay.",
+            **names,
+        )
+        if digest
+        else gettext("Từ nay bạn nhận từng thư của nhóm %(group)s ngay khi có.", **names)
+    )
+    return render_template(
+        "message.html",
+        title=gettext("Đã lưu cách nhận thư"),
+        text=text,
+        back=url_for("threads.group", slug=group.slug),
     )

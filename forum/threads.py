@@ -18,6 +18,7 @@ from models.errors import UnknownGroup
 from models.notices import Notice, NoticeGroup
 from models.posts import PostState
 from models.services.consultations import consultation_of_thread
+from models.services.digests import active_membership
 from models.services.memberships import active_member_count, find_group
 from models.services.notices import answer_table
 from models.services.roles import can_moderate, is_member
@@ -69,6 +70,7 @@ def group(slug: str) -> str:
         count=active_member_count(db.session, found),
         domain=web_settings().site.domain,
         member=is_member(db.session, current_person(), found),
+        membership=active_membership(db.session, current_person(), found),
     )
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import email.utils
 import html
 import re
+import textwrap
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from typing import Any
@@ -23,6 +24,7 @@ from models.groups import Group, Membership, MembershipState
 from models.mail import Delivery
 from models.notices import Notice
 from models.posts import Post
+from models.services.digests import day_entries
 from models.services.memberships import find_group, unsubscribe_key
 from models.site import VIETNAM, Site
 
@@ -60,6 +62,8 @@ def render(
     context |= consultation_context(session, delivery, notice, site)
     if post is not None:
         context |= {"post": post, "thread_url": _thread_url(site, post)}
+    if delivery.template == "digest" and group is not None:
+        context |= _digest_context(session, site, group, date.fromisoformat(delivery.params["day"]))
     if personal is not None:
         context["unsubscribe_url"] = site.url(links.unsubscribe_path(personal.unsubscribe_key))
     subject, _, body = _TEMPLATES.get_template(f"{delivery.template}.txt").render(context).partition("\n\n")
@@ -75,6 +79,8 @@ def render(
     if group is not None:
         _list_headers(message, site, group, context.get("unsubscribe_url"))
     message.set_content(body.lstrip("\n"), cte="7bit" if body.isascii() else "base64")
+    if delivery.template == "digest":
+        message.add_alternative(_html(body), subtype="html", cte="base64")
     if notice is not None and delivery.template == "notice":
         message.add_alternative(_html(body), subtype="html", cte="base64")
         if notice.kind.is_meeting and notice.meeting_start:
@@ -126,6 +132,25 @@ def _labelled(provision: Provision) -> str:
         return f"{indent}[{provision.citation}] {provision.text}"
     title = f"{provision.label}. {provision.heading}".rstrip(". ")
     return f"\n{title}" + (f"\n  [{provision.citation}] {provision.text}" if provision.text else "")
+
+
+def _digest_context(session: Session, site: Site, group: Group, day: date) -> dict[str, Any]:
+    found, total = day_entries(session, group.id, day)
+    entries = [
+        {
+            "kind": entry.notice.kind.label_vi if entry.notice else "",
+            "title": entry.post.subject or "(không có chủ đề)",
+            "author": entry.post.author_name or (entry.post.author.name if entry.post.author else ""),
+            "time": entry.post.created_at.astimezone(VIETNAM).strftime("%H:%M"),
+            "excerpt": textwrap.shorten(entry.post.text, EXCERPT, placeholder=" …"),
+            "url": _thread_url(site, entry.post),
+        }
+        for entry in found
+    ]
+    return {"entries": entries, "total": total, "day": day.strftime("%d/%m/%Y")}
+
+
+EXCERPT = 300  # characters of each post in a digest
 
 
 def _html(text: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session, scoped_session
 from mailgate.letters import envelope_sender
 from mailgate.settings import MailSettings
 from mailgate.shells import Shells
-from mailgate.transport import ConnectionLost, PermanentFailure, TemporaryFailure, Transport
+from mailgate.transport import ConnectionLost, Letter, PermanentFailure, TemporaryFailure, Transport
+from models.mail import Delivery
 from models.services import outbox
 from models.services.bounces import record_bounce
 
@@ -39,10 +40,11 @@ def retry_policy(settings: MailSettings) -> outbox.RetryPolicy:
 def send_pending(
     session: Session, settings: MailSettings, transport: Transport, clock: Callable[[], datetime]
 ) -> SendCounts:
-    """Send one batch of due email deliveries; each row's outcome is committed right after its attempt.
+    """Send one batch of due email deliveries; the batch's outcomes are committed together at its end.
 
-    Outcomes are written by guarded UPDATE statements, never through the loaded rows, so the rows need
-    not be expired and reloaded at every commit (that was a fifth of the time of a delivery).
+    The claim is committed before anything is sent, so a crash sends again at most the batch in flight
+    (once its lease runs out) and never skips a row. Outcomes are written by guarded UPDATE statements,
+    never through the loaded rows, so the rows need not be expired and reloaded at the commit.
     """
     actual = session() if isinstance(session, scoped_session) else session
     previous, actual.expire_on_commit = actual.expire_on_commit, False
@@ -58,62 +60,99 @@ def _send_batch(
     policy = retry_policy(settings)
     batch = outbox.claim_batch(session, "email", clock(), policy, settings.send_batch)
     session.commit()
-    counts = SendCounts()
+    if not batch:
+        return SendCounts()
     shells = Shells(session, settings.site)
     shells.prepare(batch)
-    lease = _Lease(session, (batch[0].claim or "") if batch else "", clock, policy.lease / 3)
-    for index, delivery in enumerate(batch):
+    lease = _Lease(session, batch, clock, policy.lease / 3)
+    rows = {delivery.id: delivery for delivery in batch}  # the rows without an outcome yet
+    outcomes, counts, bounced = outbox.Settlement(), SendCounts(), []
+    broken: list[tuple[Delivery, str]] = []
+    gone = ""  # why the server could not be reached, if it could not
+    try:
+        for key, outcome in transport.send_many(_letters(batch, lease, shells, settings, broken)):
+            delivery = rows.pop(key)
+            if isinstance(outcome, ConnectionLost):  # in flight: given back with the rest, uncounted
+                rows[key], gone = delivery, str(outcome)
+            elif isinstance(outcome, TemporaryFailure):
+                outcomes.failed(delivery, str(outcome), clock(), policy, permanent=False)
+                counts.deferred += 1
+            elif isinstance(outcome, PermanentFailure):
+                outcomes.failed(delivery, str(outcome), clock(), policy, permanent=True)
+                counts.failed += 1
+                bounced.append((delivery, str(outcome)))
+            else:
+                outcomes.sent(delivery, outcome, clock())
+                counts.sent += 1
+    except Exception as error:  # what was sent is recorded all the same; the rest waits
+        log.exception("sending stopped mid-batch")
+        transport.close()
+        gone = f"lỗi khi gửi: {error!r}"[:2000]
+    for delivery, answer in broken:
+        rows.pop(delivery.id, None)
+        outcomes.failed(delivery, answer, clock(), policy, permanent=True)
+        counts.failed += 1
+    unsent = [delivery for delivery in rows.values() if delivery.id in lease.held]
+    outcomes.released(unsent, gone or "chưa gửi (not sent)", clock(), policy)
+    counts.deferred += len(unsent)
+    outbox.settle(session, outcomes)
+    _record_bounces(session, settings, bounced, clock())
+    session.commit()
+    return counts
+
+
+def _letters(
+    batch: list[Delivery],
+    lease: _Lease,
+    shells: Shells,
+    settings: MailSettings,
+    broken: list[tuple[Delivery, str]],
+) -> Iterator[Letter]:
+    """The batch's rows as mail, rendered as the transport asks for them, while the claim is ours."""
+    for delivery in batch:
         if delivery.id not in lease.ours():
             continue
         try:
             data = shells.data(delivery)
-            answer = transport.send(envelope_sender(delivery, settings.site), delivery.recipient, data)
-        except ConnectionLost as lost:  # this row and the rest wait for the server, uncounted
-            outbox.release(session, batch[index:], str(lost), clock(), policy)
-            session.commit()
-            counts.deferred += len(batch) - index
-            break
-        except TemporaryFailure as failure:
-            counts.deferred += outbox.mark_failed(
-                session, delivery, str(failure), clock(), policy, permanent=False
-            )
-        except PermanentFailure as failure:
-            counts.failed += outbox.mark_failed(
-                session, delivery, str(failure), clock(), policy, permanent=True
-            )
-            if delivery.person is not None:
-                record_bounce(
-                    session,
-                    delivery.person,
-                    delivery,
-                    permanent=True,
-                    source="smtp",
-                    detail=str(failure),
-                    domain=settings.site.domain,
-                    now=clock(),
-                )
-        except Exception as error:  # a row we cannot render or send must not stop the rows behind it
+        except Exception as error:  # a row we cannot render must not stop the rows behind it
             log.exception("delivery #%s failed", delivery.id)
-            answer = f"lỗi khi soạn hoặc gửi thư: {error!r}"[:2000]
-            counts.failed += outbox.mark_failed(session, delivery, answer, clock(), policy, permanent=True)
-        else:
-            counts.sent += outbox.mark_sent(session, delivery, answer, clock())
-        session.commit()
-    return counts
+            broken.append((delivery, f"lỗi khi soạn thư: {error!r}"[:2000]))
+            continue
+        yield Letter(delivery.id, envelope_sender(delivery, settings.site), delivery.recipient, data)
+
+
+def _record_bounces(
+    session: Session, settings: MailSettings, bounced: list[tuple[Delivery, str]], now: datetime
+) -> None:
+    """A permanent SMTP refusal counts like a bounce report against the member."""
+    for delivery, answer in bounced:
+        if delivery.person is not None:
+            record_bounce(
+                session,
+                delivery.person,
+                delivery,
+                permanent=True,
+                source="smtp",
+                detail=answer,
+                domain=settings.site.domain,
+                now=now,
+            )
 
 
 class _Lease:
     """Keeps a batch's claim alive while it is delivered: renewed (one UPDATE) a few times per lease,
     so a slow batch is never taken over mid-way and nothing is sent twice."""
 
-    def __init__(self, session: Session, claim: str, clock: Callable[[], datetime], every: timedelta) -> None:
-        self.session, self.claim, self.clock, self.every = session, claim, clock, every
+    def __init__(
+        self, session: Session, batch: list[Delivery], clock: Callable[[], datetime], every: timedelta
+    ) -> None:
+        self.session, self.claim, self.clock, self.every = session, batch[0].claim or "", clock, every
         self.renewed = clock()
-        self.held: set[int] | None = None
+        self.held = {delivery.id for delivery in batch}  # just claimed and committed
 
     def ours(self) -> set[int]:
         now = self.clock()
-        if self.held is None or now - self.renewed >= self.every:
+        if now - self.renewed >= self.every:
             self.held = outbox.renew_claims(self.session, self.claim, now)
             self.session.commit()
             self.renewed = now

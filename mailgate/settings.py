@@ -42,7 +42,8 @@ class MailSettings:
     smtp: SmtpServer | None
     folder: Path  # the local mail folder: outgoing mail is kept in folder/sent when smtp is None
     join: JoinRules  # the same rules the forum applies (wiring builds them once)
-    send_batch: int = 50
+    # Rows claimed, sent, then settled together: a sender killed mid-batch sends the batch again.
+    send_batch: int = 100
     max_age: timedelta = timedelta(days=3)  # a message still refused after this is given up
     lease: timedelta = timedelta(minutes=5)
     first_retry: timedelta = timedelta(minutes=1)  # after a refusal or a lost server; doubles each time

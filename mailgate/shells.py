@@ -20,7 +20,7 @@ from models.mail import Delivery
 from models.services.memberships import unsubscribe_key_for
 from models.site import Site
 
-SHARED = {"post", "notice"}  # templates whose copies differ only in the personal fields
+SHARED = {"post", "notice", "digest"}  # templates whose copies differ only in the personal fields
 PLACEHOLDER = Personal(
     recipient="nguoi-nhan-0d6f@nhomthu.invalid",
     reply_to="traloi+0-0d6fchungchothanhvien@nhomthu.invalid",
@@ -31,7 +31,6 @@ PLACEHOLDER = Personal(
 class Shells:
     def __init__(self, session: Session, site: Site) -> None:
         self.session, self.site = session, site
-        self.shells: dict[tuple[str, int, str], bytes] = {}
         self.nonces: dict[int, str] = {}
 
     def prepare(self, batch: list[Delivery]) -> None:
@@ -47,19 +46,26 @@ class Shells:
         membership_id = delivery.params.get("membership")
         if delivery.template not in SHARED or membership_id not in self.nonces:
             return render(delivery, self.session, self.site).as_bytes(policy=email.policy.SMTP)
-        key = (
-            delivery.template,
-            int(delivery.params.get("post") or delivery.params.get("notice") or 0),
-            str(delivery.params["group"]),
-        )
-        if key not in self.shells:
-            self.shells[key] = render(delivery, self.session, self.site, PLACEHOLDER).as_bytes(
-                policy=email.policy.SMTP
-            )
         personal = unsubscribe_key_for(membership_id, self.nonces[membership_id], self.site.secret_key)
         return (
-            self.shells[key]
+            self._shell(delivery)
             .replace(PLACEHOLDER.recipient.encode(), delivery.recipient.encode())
             .replace(PLACEHOLDER.reply_to.encode(), reply_address(delivery.id, self.site).encode())
             .replace(PLACEHOLDER.unsubscribe_key.encode(), personal.encode())
         )
+
+    def _shell(self, delivery: Delivery) -> bytes:
+        """The copy with placeholders, kept for the batches that follow: rendering it cost as much as
+        sending a dozen copies. Keyed by the post's own Message-ID, which no other post shares."""
+        key = (delivery.template, delivery.message_id, str(delivery.params["group"]), self.site)
+        shell = _RENDERED.pop(key, None)
+        if shell is None:
+            shell = render(delivery, self.session, self.site, PLACEHOLDER).as_bytes(policy=email.policy.SMTP)
+        _RENDERED[key] = shell
+        while len(_RENDERED) > KEPT:
+            del _RENDERED[next(iter(_RENDERED))]
+        return shell
+
+
+KEPT = 32  # shells of the posts and notices most recently sent, most recent last
+_RENDERED: dict[tuple[str, str, str, Site], bytes] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import UtcDateTime, db, utcnow
@@ -77,6 +77,8 @@ class Membership(db.Model):  # type: ignore[name-defined]
     source: Mapped[MembershipSource] = mapped_column(enum_column(MembershipSource))
     # Renewed on every (re)join, so an unsubscribe link from an earlier membership stops working.
     unsubscribe_nonce: Mapped[str] = mapped_column(String(32))
+    # The daily digest (bản tin tổng hợp hằng ngày) instead of each message; see models.services.digests.
+    digest: Mapped[bool] = mapped_column(default=False, server_default=false())
     requested_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     left_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

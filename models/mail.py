@@ -68,7 +68,9 @@ class Delivery(db.Model):  # type: ignore[name-defined]
 
     __table_args__ = (
         UniqueConstraint("message_key", "recipient", "channel"),
-        Index("ix_delivery_state_next_attempt_at", "state", "next_attempt_at"),
+        # The senders' claims (models.services.outbox.claim_batch): one channel's due rows in order, going
+        # on from where the last claim ended, never passing over another channel's rows.
+        Index("ix_delivery_state_channel_next_attempt_at_id", "state", "channel", "next_attempt_at", "id"),
         Index("ix_delivery_recipient_template_created_at", "recipient", "template", "created_at"),
     )
 

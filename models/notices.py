@@ -69,6 +69,11 @@ class Notice(db.Model):  # type: ignore[name-defined]
     unit: Mapped[Organisation | None] = relationship()
     groups: Mapped[list[Group]] = relationship(secondary="notice_group")
 
+    @property
+    def goes_at_once(self) -> bool:
+        """Mailed at once even to members who chose the daily digest: it asks for something by a date."""
+        return self.answer_required or self.deadline is not None or self.kind.is_meeting
+
 
 class NoticeGroup(db.Model):  # type: ignore[name-defined]
     __tablename__ = "notice_group"

@@ -5,11 +5,18 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from models import Delivery, db, utcnow
 from models.mail import DeliveryState
-from tests.factories import address, make_mail, ours
+from models.notices import NoticeKind
+from models.roles import RoleName
+from models.services.memberships import find_group
+from models.services.notices import NoticeDraft, publish_notice
+from models.services.roles import grant
+from tests.conftest import DOMAIN
+from tests.factories import address, make_mail, make_member, ours
 from tests.servers.dovecot import free_port
 
 
@@ -92,3 +99,43 @@ def test_envelope_sender_names_the_delivery_unforgeably(imap, smtp, gate):
     [delivery] = deliveries()
     sender = smtp.received[0].sender
     assert sender.startswith(f"bounces+{delivery.id}-") and len(sender.split("+")[1].split("@")[0]) > 10
+
+
+@pytest.mark.parametrize("pipelining", [True, False], ids=["pipelined", "one-by-one"])
+def test_a_refusal_mid_stream_settles_that_row_only(imap, smtp, gate, pipelining):
+    smtp.recorder.pipelining = pipelining
+    senders = request_confirmations(imap, 4)
+    smtp.fail_next("250 2.0.0 Ok: queued as A", "550 5.1.1 No such user")  # the second is refused
+    gate.drain()
+    assert [(d.recipient, d.state) for d in deliveries()] == [
+        (sender, DeliveryState.FAILED if n == 1 else DeliveryState.SENT) for n, sender in enumerate(senders)
+    ]
+    assert deliveries()[1].last_answer == "550 5.1.1 No such user"
+    assert {r.recipients[0] for r in smtp.received} == {senders[2], senders[3]}
+    assert smtp.recorder.connections == 1, "a refusal does not cost the connection"
+
+
+def test_lines_starting_with_a_dot_arrive_intact(app, smtp, gate):
+    publisher = make_member("VanPhong", "so")
+    grant(db.session, publisher, RoleName.PUBLISHER, group=find_group(db.session, "so"))
+    reader = make_member("Doc", "so")
+    body = "Dòng đầu\n.\n..hai chấm\n.cuối thư"
+    draft = NoticeDraft(NoticeKind.NOTICE, "Dấu chấm", body, (find_group(db.session, "so"),))
+    publish_notice(db.session, draft, publisher, unit=None, domain=DOMAIN, now=utcnow())
+    db.session.commit()
+    gate.drain()
+    [copy] = smtp.to(reader.email)
+    assert body in copy.get_body(("plain",)).get_content().replace("\r\n", "\n")
+
+
+def test_a_row_due_before_where_the_last_claim_ended_is_still_sent(imap, smtp, gate):
+    """Each claim goes on from where the last ended; a row behind it (a lagging clock) is not lost."""
+    request_confirmations(imap, 3)
+    one_at_a_time = replace(gate, settings=replace(gate.settings, send_batch=1))
+    one_at_a_time.run_once()
+    assert len(smtp.received) == 1
+    last = deliveries()[-1]
+    last.next_attempt_at = utcnow() - timedelta(hours=1)
+    db.session.commit()
+    one_at_a_time.drain()
+    assert all(d.state == DeliveryState.SENT for d in deliveries()) and len(smtp.received) == 3

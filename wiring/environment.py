@@ -96,6 +96,7 @@ def load_settings(values: Mapping[str, str] | None = None) -> Settings:
         folder=Path(env.text("MAIL_FOLDER", str(data_dir / "mail"))).resolve(),
         lease=timedelta(seconds=env.integer("OUTBOX_LEASE_SECONDS", 300, 1, 86400)),
         first_retry=timedelta(seconds=env.integer("OUTBOX_RETRY_SECONDS", 60, 1, 3600)),
+        send_batch=env.integer("OUTBOX_BATCH", MailSettings.send_batch, 1, 5000),
         trusted_authserv_id=env.text("TRUSTED_AUTHSERV_ID"),
     )
     if (mail.imap or mail.smtp) and "MAIL_DOMAIN" not in env.values:

@@ -22,6 +22,7 @@ from mailgate.transport import FolderTransport, SmtpTransport, Transport
 from models import db, utcnow
 from models.services.bounces import decay_bounce_scores
 from models.services.consultations import close_due, open_due, remind_consultations
+from models.services.digests import send_digests
 from models.services.jobs import claim_job, finish_job, schedule
 from models.services.notices import remind_due
 from models.services.tokens import purge_tokens
@@ -63,6 +64,7 @@ def configure_jobs(settings: Settings) -> tuple[Job, ...]:
         Job("close_consultations", lambda: close_due(db.session, utcnow()), minutes=5),
         Job("remind_consultations", lambda: remind_consultations(db.session, utcnow(), domain), minutes=30),
         Job("decay_bounces", lambda: decay_bounce_scores(db.session, utcnow()), minutes=24 * 60),
+        Job("send_digests", lambda: send_digests(db.session, utcnow(), domain), minutes=30),
     )
 
 

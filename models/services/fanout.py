@@ -2,7 +2,7 @@
 
 Discussion groups mail every visible post to every active member but its author; in announce-only
 groups (hundreds of thousands of members) replies stay on the forum, where the publishing unit reads
-them, instead of reaching everyone's inbox.
+them, instead of reaching everyone's inbox. Members who chose the daily digest read posts there.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def deliver_post(session: Session, post: Post, group: Group, now: datetime) -> i
         select(Membership.id, Membership.person_id, Person.email)
         .join(Person, Person.id == Membership.person_id)
         .where(Membership.group_id == group.id, Membership.state == MembershipState.ACTIVE)
-        .where(Membership.person_id != post.author_id)
+        .where(Membership.person_id != post.author_id, Membership.digest.is_(False))
     )
     rows = [
         {

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import insert, select
+from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from models.groups import Group, Membership, MembershipState
@@ -128,35 +128,43 @@ def publish_notice(
 
 
 def _fan_out(session: Session, notice: Notice, groups: tuple[Group, ...], now: datetime) -> int:
-    order = {g.id: n for n, g in enumerate(groups)}
+    """One row per person, for the first of the groups they are in; streamed in chunks, so a million
+    members cost the memory of one chunk. Members who chose the daily digest get it there, unless
+    the notice asks for something by a date."""
     slugs = {g.id: g.slug for g in groups}
-    rows = session.execute(
+    members = (
         select(Membership.id, Membership.group_id, Person.id, Person.email)
         .join(Person, Person.id == Membership.person_id)
-        .where(Membership.group_id.in_(order), Membership.state == MembershipState.ACTIVE)
-    ).all()
-    first: dict[int, tuple[int, int, str]] = {}
-    for membership_id, group_id, person_id, email in sorted(rows, key=lambda r: order[r[1]]):
-        first.setdefault(person_id, (membership_id, group_id, email))
-    values = [
-        {
-            "message_key": f"notice:{notice.id}",
-            "recipient": email,
-            "person_id": person_id,
-            "channel": "email",
-            "template": "notice",
-            "params": {"notice": notice.id, "group": slugs[group_id], "membership": membership_id},
-            "message_id": notice.post.message_id,
-            "state": DeliveryState.PENDING,
-            "attempts": 0,
-            "next_attempt_at": now,
-            "created_at": now,
-        }
-        for person_id, (membership_id, group_id, email) in first.items()
-    ]
-    for start in range(0, len(values), BATCH):
-        session.execute(insert(Delivery), values[start : start + BATCH])
-    return len(values)
+        .where(Membership.group_id.in_(slugs), Membership.state == MembershipState.ACTIVE)
+        .order_by(Person.id, case({g.id: n for n, g in enumerate(groups)}, value=Membership.group_id))
+    )
+    if not notice.goes_at_once:
+        members = members.where(Membership.digest.is_(False))
+    count, previous, chunk = 0, None, []
+    for membership_id, group_id, person_id, email in session.execute(
+        members.execution_options(yield_per=BATCH)
+    ):
+        if person_id == previous:
+            continue
+        previous = person_id
+        chunk.append(
+            {
+                "message_key": f"notice:{notice.id}",
+                "recipient": email,
+                "person_id": person_id,
+                "channel": "email",
+                "template": "notice",
+                "params": {"notice": notice.id, "group": slugs[group_id], "membership": membership_id},
+                "message_id": notice.post.message_id,
+                "state": DeliveryState.PENDING,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+        )
+        if len(chunk) == BATCH:
+            count += outbox.add_many(session, chunk)
+    return count + outbox.add_many(session, chunk)
 
 
 def note_answer(session: Session, post: Post, now: datetime) -> Answer | None:

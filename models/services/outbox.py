@@ -8,12 +8,14 @@ so a crash repeats at most what was in flight and never skips a row.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, func, insert, literal, or_, select, tuple_, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from models.mail import Delivery, DeliveryState
 from models.people import Person
@@ -76,6 +78,37 @@ def enqueue(
     return delivery
 
 
+def add_many(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Insert a chunk of a fan-out's rows (all with the same keys), and empty the list; how many there were.
+
+    On PostgreSQL through COPY: an INSERT per row, even pipelined, took 28 s for 100,000 members.
+    """
+    if rows:
+        connection = session.connection()
+        if connection.dialect.name == "postgresql":
+            _copy(connection, rows)
+        else:
+            session.execute(insert(Delivery), rows)
+    count = len(rows)
+    rows.clear()
+    return count
+
+
+def _copy(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """COPY FROM STDIN in the session's transaction, each value through its column's own bind processing."""
+    names = list(rows[0])
+    processors = [
+        _TABLE.c[name].type.dialect_impl(connection.dialect).bind_processor(connection.dialect)
+        for name in names
+    ]
+    statement = f"COPY {_TABLE.name} ({', '.join(names)}) FROM STDIN"
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([p(row[n]) if p else row[n] for n, p in zip(names, processors, strict=True)])
+
+
 def count_recent(session: Session, recipient: str, template: str, since: datetime) -> int:
     return (
         session.scalar(
@@ -90,25 +123,77 @@ def count_recent(session: Session, recipient: str, template: str, since: datetim
 def claim_batch(
     session: Session, channel: str, now: datetime, policy: RetryPolicy, limit: int = 50
 ) -> list[Delivery]:
-    """Claim due rows for one sender. The caller commits right away, before delivering any of them."""
-    due = or_(
-        (Delivery.state == DeliveryState.PENDING) & (Delivery.next_attempt_at <= now),
-        (Delivery.state == DeliveryState.SENDING) & (Delivery.claimed_at <= now - policy.lease),
-    )
+    """Claim due rows for one sender. The caller commits right away, before delivering any of them.
+
+    Each look is one walk along the index on (state, channel, next_attempt_at, id) (a single query
+    with OR made SQLite sort every waiting row for every batch). On PostgreSQL a claimed row leaves a
+    dead entry at the front of that index until VACUUM, so a walk from the start grows with every
+    batch sent: there this process goes on from where its last claim ended, and looks from the start
+    (and for rows whose sender died, their lease run out) only when that comes up short, or once a
+    lease. SQLite removes the entries at once, and seeks a row value only by its first column.
+    """
+    waiting = (Delivery.state == DeliveryState.PENDING) & (Delivery.next_attempt_at <= now)
+    engine = session.connection().engine
+    position = _POSITIONS.setdefault((str(engine.url), channel), _Position())
+    found: list[tuple[int, datetime]] = []
+    if (
+        engine.dialect.name == "postgresql"
+        and position.after
+        and now - position.looked_from_start < policy.lease
+    ):
+        due, number = position.after  # compared as the index orders, so the walk starts there
+        onward = tuple_(Delivery.next_attempt_at, Delivery.id) > tuple_(
+            literal(due, Delivery.next_attempt_at.type), literal(number)
+        )
+        found = _claimable(session, channel, waiting & onward, limit)
+    if len(found) < limit:
+        stale = (Delivery.state == DeliveryState.SENDING) & (Delivery.claimed_at <= now - policy.lease)
+        found += _claimable(session, channel, stale, limit - len(found))
+        found += _claimable(session, channel, waiting, limit)  # may repeat rows this look locked
+        found = list(dict.fromkeys(found))[:limit]
+        position.looked_from_start = now
+    if not found:
+        return []
+    position.after = max((due, number) for number, due in found)
+    return _take(session, [number for number, _ in found], now, policy)
+
+
+@dataclass
+class _Position:
+    """Where this process's last claim of a channel ended, in claim order; a hint, never a promise."""
+
+    after: tuple[datetime, int] | None = None
+    looked_from_start: datetime = datetime.min.replace(tzinfo=UTC)
+
+
+_POSITIONS: dict[tuple[str, str], _Position] = {}
+
+
+def _claimable(
+    session: Session, channel: str, due: ColumnElement[bool], limit: int
+) -> list[tuple[int, datetime]]:
     candidates = (
-        select(Delivery.id)
+        select(Delivery.id, Delivery.next_attempt_at)
         .where(Delivery.channel == channel, due)
         .order_by(Delivery.next_attempt_at, Delivery.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    ids = list(session.scalars(candidates))
-    if not ids:
-        return []
+    return [(row.id, row.next_attempt_at) for row in session.execute(candidates)]
+
+
+def _take(session: Session, ids: list[int], now: datetime, policy: RetryPolicy) -> list[Delivery]:
+    """Claim the rows that are still due (another sender may have claimed one since they were read):
+    their state is read through coalesce, so that SQLite finds them by id instead of by state."""
+    state = func.coalesce(Delivery.state, "")
+    still_due = or_(
+        (state == DeliveryState.SENDING.value) & (Delivery.claimed_at <= now - policy.lease),
+        (state == DeliveryState.PENDING.value) & (Delivery.next_attempt_at <= now),
+    )
     claim = secrets.token_hex(8)
     session.execute(
         update(Delivery)
-        .where(Delivery.id.in_(ids), due)
+        .where(Delivery.id.in_(ids), still_due)
         .values(state=DeliveryState.SENDING, claim=claim, claimed_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -128,64 +213,94 @@ def renew_claims(session: Session, claim: str, now: datetime) -> set[int]:
 
 
 def mark_sent(session: Session, delivery: Delivery, answer: str, now: datetime) -> bool:
-    return _ours(
-        session,
-        delivery,
-        True,
-        state=DeliveryState.SENT,
-        last_answer=answer,
-        sent_at=now,
-        secret=None,
-        claim=None,
-    )
+    return settle(session, Settlement().sent(delivery, answer, now)) == 1
 
 
 def mark_failed(
     session: Session, delivery: Delivery, answer: str, now: datetime, policy: RetryPolicy, *, permanent: bool
 ) -> bool:
     """A permanent refusal settles the row; a temporary one is tried again later, until it is too old."""
-    if permanent or now - delivery.created_at >= policy.max_age:
-        return _ours(
-            session, delivery, True, state=DeliveryState.FAILED, last_answer=answer, secret=None, claim=None
-        )
-    return _ours(
-        session,
-        delivery,
-        True,
-        state=DeliveryState.PENDING,
-        last_answer=answer,
-        claim=None,
-        next_attempt_at=now + policy.delay(delivery.attempts + 1),
-    )
+    return settle(session, Settlement().failed(delivery, answer, now, policy, permanent=permanent)) == 1
 
 
 def release(
     session: Session, deliveries: list[Delivery], answer: str, now: datetime, policy: RetryPolicy
 ) -> None:
     """Give rows back unsent, without counting an attempt (the server went away, not the recipient)."""
-    for delivery in deliveries:
-        _ours(
-            session,
-            delivery,
-            False,
-            state=DeliveryState.PENDING,
-            claim=None,
-            last_answer=answer,
-            next_attempt_at=now + policy.first_delay,
-        )
+    settle(session, Settlement().released(deliveries, answer, now, policy))
+
+
+_Shape = tuple[bool, tuple[str, ...]]
+
+
+@dataclass
+class Settlement:
+    """The outcomes of a batch, kept until they are written together by `settle`: one statement per kind
+    of outcome for the whole batch, instead of a statement and a commit per row."""
+
+    rows: dict[_Shape, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def sent(self, delivery: Delivery, answer: str, now: datetime) -> Settlement:
+        values = {"state": DeliveryState.SENT, "last_answer": answer, "sent_at": now}
+        return self._add(delivery, True, values | {"secret": None, "claim": None})
+
+    def failed(
+        self, delivery: Delivery, answer: str, now: datetime, policy: RetryPolicy, *, permanent: bool
+    ) -> Settlement:
+        """A permanent refusal settles the row; a temporary one is tried again later, until it is too old."""
+        if permanent or now - delivery.created_at >= policy.max_age:
+            values = {"state": DeliveryState.FAILED, "last_answer": answer, "secret": None, "claim": None}
+            return self._add(delivery, True, values)
+        later = now + policy.delay(delivery.attempts + 1)
+        values = {"state": DeliveryState.PENDING, "last_answer": answer, "claim": None}
+        return self._add(delivery, True, values | {"next_attempt_at": later})
+
+    def released(
+        self, deliveries: list[Delivery], answer: str, now: datetime, policy: RetryPolicy
+    ) -> Settlement:
+        later = now + policy.first_delay
+        for delivery in deliveries:
+            values = {"state": DeliveryState.PENDING, "claim": None, "last_answer": answer}
+            self._add(delivery, False, values | {"next_attempt_at": later})
+        return self
+
+    def _add(self, delivery: Delivery, count_attempt: bool, values: dict[str, Any]) -> Settlement:
+        shape = (count_attempt, tuple(sorted(values)))
+        params = {"row": delivery.id, "mine": delivery.claim} | {f"new_{k}": v for k, v in values.items()}
+        self.rows.setdefault(shape, []).append(params)
+        return self
+
+    def __len__(self) -> int:
+        return sum(len(rows) for rows in self.rows.values())
+
+
+def settle(session: Session, settlement: Settlement) -> int:
+    """Write a batch's outcomes, each only where this process's claim still holds; the rows updated.
+
+    On PostgreSQL the commit that follows need not wait for the disk: the claims were committed durably
+    before anything was sent, so outcomes lost in a database crash only send those rows again once their
+    lease runs out, as a crash of the sender would.
+    """
+    updated = 0
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
+    for shape, rows in settlement.rows.items():
+        result = connection.execute(_guarded(shape), rows)
+        updated += result.rowcount if len(rows) == 1 or _counts_many(connection) else len(rows)
+    return updated
 
 
 _TABLE = Delivery.__table__
-_GUARDED: dict[tuple[bool, tuple[str, ...]], Any] = {}
+_GUARDED: dict[_Shape, Any] = {}
 
 
-def _ours(session: Session, delivery: Delivery, count_attempt: bool, **values: Any) -> bool:
-    """Update the row only while this process's claim holds. One statement per shape, compiled once:
-    building an UPDATE per row cost more than running it."""
-    shape = (count_attempt, tuple(sorted(values)))
+def _guarded(shape: _Shape) -> Any:
+    """One UPDATE per shape of outcome, compiled once (building one per row cost more than running it)."""
     statement = _GUARDED.get(shape)
     if statement is None:
-        assignments: dict[str, Any] = {name: bindparam(f"new_{name}") for name in shape[1]}
+        count_attempt, names = shape
+        assignments: dict[str, Any] = {name: bindparam(f"new_{name}") for name in names}
         if count_attempt:
             assignments["attempts"] = _TABLE.c.attempts + 1
         statement = _GUARDED[shape] = (
@@ -197,5 +312,8 @@ def _ours(session: Session, delivery: Delivery, count_attempt: bool, **values: A
             )
             .values(**assignments)
         )
-    params = {"row": delivery.id, "mine": delivery.claim} | {f"new_{name}": v for name, v in values.items()}
-    return bool(session.connection().execute(statement, params).rowcount == 1)
+    return statement
+
+
+def _counts_many(connection: Connection) -> bool:
+    return bool(connection.dialect.supports_sane_multi_rowcount)

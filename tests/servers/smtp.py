@@ -34,11 +34,14 @@ class Recorder:
     received: list[Received] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     connections: int = 0
+    pipelining: bool = (
+        True  # offered, as Postfix and Exchange do (aiosmtpd reads pipelined commands in order)
+    )
 
     async def handle_EHLO(self, server: SMTP, session: Session, envelope: Envelope, hostname: str, responses):  # noqa: ANN001,ANN201
         self.connections += 1
         session.host_name = hostname
-        return responses
+        return offer_pipelining(responses) if self.pipelining else responses
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         if self.failures:
@@ -46,6 +49,11 @@ class Recorder:
         data = envelope.original_content or b""
         self.received.append(Received(str(envelope.mail_from), list(envelope.rcpt_tos), data))
         return f"250 2.0.0 Ok: queued as T{len(self.received)}"
+
+
+def offer_pipelining(responses: list[str]) -> list[str]:
+    """aiosmtpd's EHLO answer with RFC 2920 PIPELINING among the extensions."""
+    return [*responses[:-1], "250-PIPELINING", responses[-1]]
 
 
 class SmtpServer:
@@ -75,3 +83,4 @@ class SmtpServer:
         self.recorder.received.clear()
         self.recorder.failures.clear()
         self.recorder.connections = 0
+        self.recorder.pipelining = True

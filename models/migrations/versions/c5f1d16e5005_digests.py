@@ -1,6 +1,6 @@
 """digests
 
-Daily digest choice per membership (issue 4).
+Daily digest choice per membership (issue 4), and the index of the outbox senders' claim.
 Reserved in the chain before the work began, so that branches worked on at the same time
 add their tables here instead of forking Alembic's history.
 
@@ -23,8 +23,20 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    with op.batch_alter_table('membership', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('digest', sa.Boolean(), server_default=sa.false(), nullable=False))
+    with op.batch_alter_table('delivery', schema=None) as batch_op:
+        batch_op.drop_index('ix_delivery_state_next_attempt_at')
+        batch_op.create_index(
+            'ix_delivery_state_channel_next_attempt_at_id',
+            ['state', 'channel', 'next_attempt_at', 'id'],
+            unique=False,
+        )
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('delivery', schema=None) as batch_op:
+        batch_op.drop_index('ix_delivery_state_channel_next_attempt_at_id')
+        batch_op.create_index('ix_delivery_state_next_attempt_at', ['state', 'next_attempt_at'], unique=False)
+    with op.batch_alter_table('membership', schema=None) as batch_op:
+        batch_op.drop_column('digest')
