@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, scoped_session
 from mailgate.letters import envelope_sender
 from mailgate.settings import MailSettings
 from mailgate.shells import Shells
+from mailgate.signing import sign
 from mailgate.transport import ConnectionLost, Letter, PermanentFailure, TemporaryFailure, Transport
 from models.mail import Delivery
 from models.services import outbox
@@ -118,6 +119,8 @@ def _letters(
             log.exception("delivery #%s failed", delivery.id)
             broken.append((delivery, f"lỗi khi soạn thư: {error!r}"[:2000]))
             continue
+        if settings.dkim is not None:
+            data = sign(data, settings.dkim)
         yield Letter(delivery.id, envelope_sender(delivery, settings.site), delivery.recipient, data)
 
 

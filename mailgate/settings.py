@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from mailgate.signing import DkimKey
 from models.services.consultations import PeriodRules
 from models.services.memberships import JoinRules
 from models.site import Site
@@ -51,4 +52,5 @@ class MailSettings:
     trusted_authserv_id: str = ""
     # How DKIM keys are looked up (dkimpy's dnsfunc); None: DNS. Tests give keys without a network.
     dkim_dns: Callable[..., bytes | None] | None = None
+    dkim: DkimKey | None = None  # signs what we send (mailgate.signing); None: the relay signs, or nobody
     consultation: PeriodRules = PeriodRules()  # minimum comment periods; the forum applies the same

@@ -17,6 +17,7 @@ from sqlalchemy.exc import ArgumentError
 from bot.settings import BotSettings, TelegramSettings, ZaloSettings
 from forum.settings import WebSettings
 from mailgate.settings import ImapAccount, MailSettings, SmtpServer
+from mailgate.signing import BadKey, DkimKey, check
 from models.services.consultations import MINIMUM_DAYS, PeriodRules
 from models.services.memberships import JoinRules
 from models.site import Site
@@ -98,6 +99,7 @@ def load_settings(values: Mapping[str, str] | None = None) -> Settings:
         first_retry=timedelta(seconds=env.integer("OUTBOX_RETRY_SECONDS", 60, 1, 3600)),
         send_batch=env.integer("OUTBOX_BATCH", MailSettings.send_batch, 1, 5000),
         trusted_authserv_id=env.text("TRUSTED_AUTHSERV_ID"),
+        dkim=_dkim(env, site.domain),
     )
     if (mail.imap or mail.smtp) and "MAIL_DOMAIN" not in env.values:
         raise ConfigError(
@@ -279,3 +281,21 @@ def _zalo(env: Environment) -> ZaloSettings | None:
         oauth_url=env.text("ZALO_OAUTH_URL", "https://oauth.zaloapp.com").rstrip("/"),
         rate=env.number("ZALO_RATE", 10, 0.1, 1000),
     )
+
+
+def _dkim(env: Environment, domain: str) -> DkimKey | None:
+    """DKIM_SELECTOR and DKIM_KEY_FILE (a PEM private key), both or neither; checked by signing once."""
+    selector, path = env.text("DKIM_SELECTOR"), env.text("DKIM_KEY_FILE")
+    if not selector and not path:
+        return None
+    if not (selector and path):
+        raise ConfigError("DKIM_SELECTOR, DKIM_KEY_FILE: cần cả hai, hoặc không cái nào (both or neither)")
+    try:
+        key = DkimKey(selector, domain, Path(path).read_bytes())
+    except OSError as error:
+        raise ConfigError(f"DKIM_KEY_FILE={path!r}: không đọc được ({error.strerror})") from error
+    try:
+        check(key)
+    except BadKey as error:
+        raise ConfigError(f"DKIM_KEY_FILE={path!r}: khóa không ký được (cannot sign: {error})") from error
+    return key
