@@ -1,10 +1,10 @@
 """DKIM signatures on the mail we send (RFC 6376), when the site has a key.
 
 Each delivery is personal (its To, Reply-To and unsubscribe link differ), so each is signed on its own,
-after its placeholders are filled. dkimpy signs RSA in Python: about 2 ms of one core a message here (measured with a 2048-bit key, a
-5 kB notice), so a
-site sending at full speed may prefer to sign at its relay (OpenDKIM beside Postfix) and leave the key
-unset; docs/operations.md says so.
+after its placeholders are filled. dkimpy signs RSA in pure Python: 17 ms of one core a message here
+(a 2048-bit key, a 5 kB notice), so about 60 messages a second per core. A site sending notices to
+thousands should sign at its relay (OpenDKIM beside Postfix, or its mail provider) and leave the key
+unset; docs/operations.md says so. The key here suits a small site without such a relay.
 """
 
 from __future__ import annotations
