@@ -22,7 +22,8 @@ def test_own_page_offers_a_link_that_names_nobody(bot_app: Flask, telegram: Fake
     assert "Nhận thông báo qua Telegram/Zalo" not in client.get(f"/nguoi/{binh.id}").get_data(as_text=True)
     assert client.get("/toi").headers["Location"].endswith(f"/nguoi/{an.id}")
     page = client.get(f"/nguoi/{an.id}").get_data(as_text=True)
-    assert "Nhận thông báo qua Telegram/Zalo" in page
+    assert page.count("Nhận thông báo qua Telegram/Zalo") == 1, "once, in the page, not in its <title>"
+    assert "<section" not in page.split("</title>")[0]
 
     made = client.post("/toi/lien-ket-chat", data={"csrf_token": csrf(page)}).get_data(as_text=True)
     (token,) = re.findall(r"https://t\.me/nhomthu_bot\?start=([a-z2-7]{24})", made)
