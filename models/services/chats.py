@@ -7,22 +7,20 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from models.chat import ChatCredential, ChatLink, ChatPlatform
 from models.errors import NotAMember, TokenInvalid
 from models.groups import Group, Membership, MembershipSource, MembershipState
-from models.mail import Delivery, DeliveryState
 from models.notices import Notice, NoticeKind
 from models.people import Person
-from models.services import audit
+from models.services import audit, outbox
 from models.services.memberships import JoinResult, JoinRules, end_membership, find_group, join_at_once
 from models.services.tokens import issue_token, redeem_token
 from models.tokens import TokenPurpose
 
 LINK_TTL = timedelta(days=7)
-BATCH = 5000
 CHANNELS = tuple(p.value for p in ChatPlatform)
 
 
@@ -143,26 +141,24 @@ def fan_out_to_chats(session: Session, notice: Notice, group_ids: list[int], now
         select(ChatLink.id, ChatLink.person_id, ChatLink.platform, ChatLink.chat_id)
         .where(ChatLink.active, ChatLink.person_id.in_(members))
         .order_by(ChatLink.id)
-    ).all()
-    values = [
-        {
-            "message_key": f"notice:{notice.id}",
-            "recipient": chat_id,
-            "person_id": person_id,
-            "channel": str(platform),
-            "template": "notice",
-            "params": {"notice": notice.id, "link": link_id},
-            "message_id": notice.post.message_id,
-            "state": DeliveryState.PENDING,
-            "attempts": 0,
-            "next_attempt_at": now,
-            "created_at": now,
-        }
-        for link_id, person_id, platform, chat_id in chats
-    ]
-    for start in range(0, len(values), BATCH):
-        session.execute(insert(Delivery), values[start : start + BATCH])
-    return len(values)
+        .execution_options(yield_per=outbox.CHUNK)
+    )
+    return outbox.add_streamed(
+        session,
+        (
+            outbox.pending_row(
+                key=f"notice:{notice.id}",
+                recipient=chat_id,
+                person_id=person_id,
+                channel=str(platform),
+                template="notice",
+                params={"notice": notice.id, "link": link_id},
+                message_id=notice.post.message_id,
+                now=now,
+            )
+            for link_id, person_id, platform, chat_id in chats
+        ),
+    )
 
 
 @dataclass(frozen=True)

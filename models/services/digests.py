@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
 from sqlalchemy import Select, and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from models.groups import Group, Membership, MembershipState
-from models.mail import Delivery, DeliveryState
+from models.mail import Delivery
 from models.notices import Notice
 from models.people import Person
 from models.posts import Post, PostState
@@ -25,7 +24,6 @@ from models.services import audit, outbox
 from models.site import VIETNAM
 
 MOST = 100  # entries listed in one digest; the rest are on the group's page
-BATCH = 5000
 
 
 @dataclass(frozen=True)
@@ -108,31 +106,23 @@ def _queue(session: Session, group: Group, day: date, now: datetime, domain: str
     )
     message_id = outbox.new_message_id(domain)  # shared by the copies, like a post's
     params = {"group": group.slug, "day": day.isoformat()}
-    chunk: list[dict[str, Any]] = []
-    count = 0
-    for membership_id, person_id, email in session.execute(members.execution_options(yield_per=BATCH)):
-        chunk.append(_row(key, email, person_id, params | {"membership": membership_id}, message_id, now))
-        if len(chunk) == BATCH:
-            count += outbox.add_many(session, chunk)
-    return count + outbox.add_many(session, chunk)
-
-
-def _row(
-    key: str, email: str, person_id: int, params: dict[str, Any], message_id: str, now: datetime
-) -> dict[str, Any]:
-    return {
-        "message_key": key,
-        "recipient": email,
-        "person_id": person_id,
-        "channel": "email",
-        "template": "digest",
-        "params": params,
-        "message_id": message_id,
-        "state": DeliveryState.PENDING,
-        "attempts": 0,
-        "next_attempt_at": now,
-        "created_at": now,
-    }
+    return outbox.add_streamed(
+        session,
+        (
+            outbox.pending_row(
+                key=key,
+                recipient=email,
+                person_id=person_id,
+                template="digest",
+                params=params | {"membership": membership_id},
+                message_id=message_id,
+                now=now,
+            )
+            for membership_id, person_id, email in session.execute(
+                members.execution_options(yield_per=outbox.CHUNK)
+            )
+        ),
+    )
 
 
 def _count(session: Session, posts: Select[tuple[Post]]) -> int:

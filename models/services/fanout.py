@@ -9,15 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.groups import Group, Membership, MembershipState, PostPolicy
-from models.mail import Delivery, DeliveryState
 from models.people import Person
 from models.posts import Post, PostState
-
-BATCH = 5000
+from models.services import outbox
 
 
 def deliver_post(session: Session, post: Post, group: Group, now: datetime) -> int:
@@ -29,23 +27,20 @@ def deliver_post(session: Session, post: Post, group: Group, now: datetime) -> i
         .join(Person, Person.id == Membership.person_id)
         .where(Membership.group_id == group.id, Membership.state == MembershipState.ACTIVE)
         .where(Membership.person_id != post.author_id, Membership.digest.is_(False))
+        .execution_options(yield_per=outbox.CHUNK)
     )
-    rows = [
-        {
-            "message_key": f"post:{post.id}",
-            "recipient": email,
-            "person_id": person_id,
-            "channel": "email",
-            "template": "post",
-            "params": {"group": group.slug, "membership": membership_id, "post": post.id},
-            "message_id": post.message_id,
-            "state": DeliveryState.PENDING,
-            "attempts": 0,
-            "next_attempt_at": now,
-            "created_at": now,
-        }
-        for membership_id, person_id, email in members
-    ]
-    for start in range(0, len(rows), BATCH):
-        session.execute(insert(Delivery), rows[start : start + BATCH])
-    return len(rows)
+    return outbox.add_streamed(
+        session,
+        (
+            outbox.pending_row(
+                key=f"post:{post.id}",
+                recipient=email,
+                person_id=person_id,
+                template="post",
+                params={"group": group.slug, "membership": membership_id, "post": post.id},
+                message_id=post.message_id,
+                now=now,
+            )
+            for membership_id, person_id, email in members
+        ),
+    )

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import groupby
 from typing import TYPE_CHECKING
 
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from models.groups import Group, Membership, MembershipState
-from models.mail import Delivery, DeliveryState
+from models.mail import Delivery
 from models.notices import Answer, Notice, NoticeGroup, NoticeKind
 from models.people import Organisation, Person
 from models.posts import Post, PostState
@@ -26,7 +27,6 @@ if TYPE_CHECKING:  # consultations build on this module; imported where used
     from models.services.consultations import PeriodRules
 
 REMIND_BEFORE = timedelta(days=2)
-BATCH = 5000
 
 
 class NotAllowed(Exception):
@@ -140,31 +140,23 @@ def _fan_out(session: Session, notice: Notice, groups: tuple[Group, ...], now: d
     )
     if not notice.goes_at_once:
         members = members.where(Membership.digest.is_(False))
-    count, previous, chunk = 0, None, []
-    for membership_id, group_id, person_id, email in session.execute(
-        members.execution_options(yield_per=BATCH)
-    ):
-        if person_id == previous:
-            continue
-        previous = person_id
-        chunk.append(
-            {
-                "message_key": f"notice:{notice.id}",
-                "recipient": email,
-                "person_id": person_id,
-                "channel": "email",
-                "template": "notice",
-                "params": {"notice": notice.id, "group": slugs[group_id], "membership": membership_id},
-                "message_id": notice.post.message_id,
-                "state": DeliveryState.PENDING,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "created_at": now,
-            }
-        )
-        if len(chunk) == BATCH:
-            count += outbox.add_many(session, chunk)
-    return count + outbox.add_many(session, chunk)
+    rows = session.execute(members.execution_options(yield_per=outbox.CHUNK))
+    firsts = (next(same) for _, same in groupby(rows, key=lambda row: row[2]))  # sorted by person id
+    return outbox.add_streamed(
+        session,
+        (
+            outbox.pending_row(
+                key=f"notice:{notice.id}",
+                recipient=email,
+                person_id=person_id,
+                template="notice",
+                params={"notice": notice.id, "group": slugs[group_id], "membership": membership_id},
+                message_id=notice.post.message_id,
+                now=now,
+            )
+            for membership_id, group_id, person_id, email in firsts
+        ),
+    )
 
 
 def note_answer(session: Session, post: Post, now: datetime) -> Answer | None:
