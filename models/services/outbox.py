@@ -8,6 +8,7 @@ so a crash repeats at most what was in flight and never skips a row.
 from __future__ import annotations
 
 import secrets
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -167,47 +168,70 @@ def claim_batch(
     """Claim due rows for one sender. The caller commits right away, before delivering any of them.
 
     Each look is one walk along the index on (state, channel, next_attempt_at, id) (a single query
-    with OR made SQLite sort every waiting row for every batch). On PostgreSQL a claimed row leaves a
-    dead entry at the front of that index until VACUUM, so a walk from the start grows with every
-    batch sent: there this process goes on from where its last claim ended, and looks from the start
-    (and for rows whose sender died, their lease run out) only when that comes up short, or once a
-    lease. SQLite removes the entries at once, and seeks a row value only by its first column.
+    with OR made SQLite sort every waiting row for every batch). On PostgreSQL a look is one statement,
+    `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING`, so concurrent senders pass over
+    each other's rows; and since a claimed row leaves a dead entry at the front of that index until
+    VACUUM, a walk from the start would grow with every batch sent: there this process goes on from
+    where its last claim ended, and looks from the start (and for rows whose sender died, their lease
+    run out) only when that comes up short, or once a lease. SQLite removes the entries at once, and
+    seeks a row value only by its first column.
     """
     waiting = (Delivery.state == DeliveryState.PENDING) & (Delivery.next_attempt_at <= now)
+    stale = (Delivery.state == DeliveryState.SENDING) & (Delivery.claimed_at <= now - policy.lease)
     engine = session.connection().engine
-    position = _POSITIONS.setdefault((str(engine.url), channel), _Position())
-    found: list[tuple[int, datetime]] = []
-    if (
-        engine.dialect.name == "postgresql"
-        and position.after
-        and now - position.looked_from_start < policy.lease
-    ):
+    if engine.dialect.name != "postgresql":
+        found = _claimable(session, channel, stale, limit)
+        found = list(dict.fromkeys(found + _claimable(session, channel, waiting, limit)))[:limit]
+        return _take(session, [number for number, _ in found], now, policy) if found else []
+    position = _POSITIONS.setdefault((str(engine.url), channel, threading.get_ident()), _Position())
+    claim, claimed = secrets.token_hex(8), []
+    if position.after and now - position.looked_from_start < policy.lease:
         due, number = position.after  # compared as the index orders, so the walk starts there
         onward = tuple_(Delivery.next_attempt_at, Delivery.id) > tuple_(
             literal(due, Delivery.next_attempt_at.type), literal(number)
         )
-        found = _claimable(session, channel, waiting & onward, limit)
-    if len(found) < limit:
-        stale = (Delivery.state == DeliveryState.SENDING) & (Delivery.claimed_at <= now - policy.lease)
-        found += _claimable(session, channel, stale, limit - len(found))
-        found += _claimable(session, channel, waiting, limit)  # may repeat rows this look locked
-        found = list(dict.fromkeys(found))[:limit]
+        claimed = _claim_locked(session, channel, waiting & onward, limit, claim, now)
+    if len(claimed) < limit:
+        for due_rows in (stale, waiting):
+            if len(claimed) < limit:
+                claimed += _claim_locked(session, channel, due_rows, limit - len(claimed), claim, now)
         position.looked_from_start = now
-    if not found:
-        return []
-    position.after = max((due, number) for number, due in found)
-    return _take(session, [number for number, _ in found], now, policy)
+    if claimed:
+        position.after = max((delivery.next_attempt_at, delivery.id) for delivery in claimed)
+    return sorted(claimed, key=lambda delivery: delivery.id)
 
 
 @dataclass
 class _Position:
-    """Where this process's last claim of a channel ended, in claim order; a hint, never a promise."""
+    """Where this thread's last claim of a channel ended, in claim order; a hint, never a promise."""
 
     after: tuple[datetime, int] | None = None
     looked_from_start: datetime = datetime.min.replace(tzinfo=UTC)
 
 
-_POSITIONS: dict[tuple[str, str], _Position] = {}
+_POSITIONS: dict[tuple[str, str, int], _Position] = {}
+
+
+def _claim_locked(
+    session: Session, channel: str, due: ColumnElement[bool], limit: int, claim: str, now: datetime
+) -> list[Delivery]:
+    """PostgreSQL: lock up to `limit` due rows other senders have not locked, and claim them, at once.
+    A row changed by another sender meanwhile is checked again against `due` before it is locked."""
+    chosen = (
+        select(Delivery.id)
+        .where(Delivery.channel == channel, due)
+        .order_by(Delivery.next_attempt_at, Delivery.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    statement = (
+        update(Delivery)
+        .where(Delivery.id.in_(chosen.scalar_subquery()))
+        .values(state=DeliveryState.SENDING, claim=claim, claimed_at=now)
+        .returning(Delivery)
+    )
+    options = {"synchronize_session": False, "populate_existing": True}
+    return list(session.scalars(statement, execution_options=options))
 
 
 def _claimable(
@@ -218,14 +242,13 @@ def _claimable(
         .where(Delivery.channel == channel, due)
         .order_by(Delivery.next_attempt_at, Delivery.id)
         .limit(limit)
-        .with_for_update(skip_locked=True)
     )
     return [(row.id, row.next_attempt_at) for row in session.execute(candidates)]
 
 
 def _take(session: Session, ids: list[int], now: datetime, policy: RetryPolicy) -> list[Delivery]:
-    """Claim the rows that are still due (another sender may have claimed one since they were read):
-    their state is read through coalesce, so that SQLite finds them by id instead of by state."""
+    """SQLite: claim the rows that are still due (another sender may have claimed one since they were
+    read): their state is read through coalesce, so that SQLite finds them by id instead of by state."""
     state = func.coalesce(Delivery.state, "")
     still_due = or_(
         (state == DeliveryState.SENDING.value) & (Delivery.claimed_at <= now - policy.lease),
