@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import UtcDateTime, db, utcnow
@@ -63,6 +63,9 @@ class DeliveryState(StrEnum):
     FAILED = "failed"  # permanently refused, or out of attempts
 
 
+_CLAIMED = text("claim IS NOT NULL")
+
+
 class Delivery(db.Model):  # type: ignore[name-defined]
     """One message to one recipient through one channel: the outbox row and the delivery record."""
 
@@ -72,6 +75,8 @@ class Delivery(db.Model):  # type: ignore[name-defined]
         # on from where the last claim ended, never passing over another channel's rows.
         Index("ix_delivery_state_channel_next_attempt_at_id", "state", "channel", "next_attempt_at", "id"),
         Index("ix_delivery_recipient_template_created_at", "recipient", "template", "created_at"),
+        # Only the rows claimed and not yet settled: a sender renewing or reading back its claim.
+        Index("ix_delivery_claim", "claim", sqlite_where=_CLAIMED, postgresql_where=_CLAIMED),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -84,12 +89,12 @@ class Delivery(db.Model):  # type: ignore[name-defined]
     # A one-time token the message carries; only until the row is settled, so no readable token outlives it.
     secret: Mapped[str | None] = mapped_column(String(128))
     # Stable across retries; a post's copies all carry the post's own Message-ID, so clients thread them.
-    message_id: Mapped[str] = mapped_column(String(998), index=True)
+    message_id: Mapped[str] = mapped_column(String(998))  # shared by the copies of a post: never looked up
     in_reply_to: Mapped[str | None] = mapped_column(String(998))
     state: Mapped[DeliveryState] = mapped_column(enum_column(DeliveryState), default=DeliveryState.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    claim: Mapped[str | None] = mapped_column(String(64), index=True)
+    claim: Mapped[str | None] = mapped_column(String(64))
     claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_answer: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
