@@ -1,10 +1,12 @@
 """One notice to N members, through the real outbox, to an SMTP server on loopback that counts and discards.
 
     .venv/bin/python bench/fanout.py [--members 100000] [--million] [--database-url URL] [--kill-smtp]
-                                     [--batch N]
+                                     [--batch N] [--python-sink]
 
-Prints one JSON line: personalised deliveries/s, peak RSS, and as the baseline the same server's rate from
-a minimal sender (smtplib, one connection, one pre-built message) in the same run. With --kill-smtp the
+Prints one JSON line: personalised deliveries/s, the sender's CPU time per delivery, peak RSS, and as the
+baseline the same server's rate from a minimal sender (smtplib, one connection, one pre-built message) in
+the same run. The server is Postfix's smtp-sink when installed (C, so the 2-core machine's second core is
+left to the database), else bench/smtp_sink.py. With --kill-smtp the
 server is killed (SIGKILL) at a third and at two thirds of the run and restarted; the line then also
 says how many members got the notice twice and how many never got it.
 """
@@ -280,9 +282,9 @@ def main() -> None:
             gate = build_gate(settings)
             if args.kill_smtp:
                 killer.start()
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             deferrals = drain(settings, gate.transport)
-            sending = time.perf_counter() - started
+            sending, cpu = time.perf_counter() - started, time.process_time() - cpu
             done.set()
             gate.close()
             result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
@@ -307,6 +309,7 @@ def main() -> None:
         "delivered": delivered,
         "send_seconds": round(sending, 1),
         "deliveries_per_s": round(delivered / sending, 1),
+        "sender_cpu_us_per_delivery": round(cpu / delivered * 1e6),
         "baseline_minimal_sender_per_s": round(reference, 1),
         "ratio": round(delivered / sending / reference, 3),
     }

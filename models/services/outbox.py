@@ -349,6 +349,11 @@ def settle(session: Session, settlement: Settlement) -> int:
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
+        for shape, rows in settlement.rows.items():
+            statement, columns = _guarded_postgresql(shape)
+            arrays = {name: [_sql_value(row[name]) for row in rows] for name in columns}
+            updated += connection.exec_driver_sql(statement, arrays).rowcount
+        return updated
     for shape, rows in settlement.rows.items():
         result = connection.execute(_guarded(shape), rows)
         updated += result.rowcount if len(rows) == 1 or _counts_many(connection) else len(rows)
@@ -377,6 +382,46 @@ def _guarded(shape: _Shape) -> Any:
             .values(**assignments)
         )
     return statement
+
+
+_SQL_TYPES = {
+    "state": "varchar",
+    "last_answer": "text",
+    "sent_at": "timestamp",
+    "secret": "varchar",
+    "claim": "varchar",
+    "next_attempt_at": "timestamp",
+}
+_GUARDED_POSTGRESQL: dict[_Shape, tuple[str, list[str]]] = {}
+
+
+def _guarded_postgresql(shape: _Shape) -> tuple[str, list[str]]:
+    """PostgreSQL: a shape's outcomes for the whole batch in one statement over arrays (unnest), one
+    round trip and one set of parameters instead of one per row (that was a third of a sender's CPU)."""
+    found = _GUARDED_POSTGRESQL.get(shape)
+    if found is None:
+        count_attempt, names = shape
+        columns = ["row", "mine", *(f"new_{name}" for name in names)]
+        types = ["int", "varchar", *(_SQL_TYPES[name] for name in names)]
+        assignments = [f"{name} = v.new_{name}" for name in names]
+        if count_attempt:
+            assignments.append("attempts = delivery.attempts + 1")
+        arrays = ", ".join(f"%({c})s::{t}[]" for c, t in zip(columns, types, strict=True))
+        statement = (
+            f"UPDATE delivery SET {', '.join(assignments)} FROM unnest({arrays}) AS v({', '.join(columns)}) "
+            f"WHERE delivery.id = v.row AND delivery.claim = v.mine AND delivery.state = 'sending'"
+        )
+        found = _GUARDED_POSTGRESQL[shape] = (statement, columns)
+    return found
+
+
+def _sql_value(value: Any) -> Any:
+    """As the columns' types would bind it: enums by value, times as naive UTC (models.base.UtcDateTime)."""
+    if isinstance(value, DeliveryState):
+        return value.value
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(tzinfo=None)
+    return value
 
 
 def _counts_many(connection: Connection) -> bool:
