@@ -136,22 +136,26 @@ def _fan_out(session: Session, notice: Notice, groups: tuple[Group, ...], now: d
         select(Membership.id, Membership.group_id, Person.id, Person.email)
         .join(Person, Person.id == Membership.person_id)
         .where(Membership.group_id.in_(slugs), Membership.state == MembershipState.ACTIVE)
-        .order_by(Person.id, case({g.id: n for n, g in enumerate(groups)}, value=Membership.group_id))
     )
+    if len(groups) > 1:  # a person in several: their first group; one group needs no sort of its members
+        members = members.order_by(
+            Person.id, case({g.id: n for n, g in enumerate(groups)}, value=Membership.group_id)
+        )
     if not notice.goes_at_once:
         members = members.where(Membership.digest.is_(False))
     rows = session.execute(members.execution_options(yield_per=outbox.CHUNK))
-    firsts = (next(same) for _, same in groupby(rows, key=lambda row: row[2]))  # sorted by person id
+    key, message_id = f"notice:{notice.id}", notice.post.message_id  # one object for every row
+    firsts = (next(same) for _, same in groupby(rows, key=lambda row: row[2]))  # by person id
     return outbox.add_streamed(
         session,
         (
             outbox.pending_row(
-                key=f"notice:{notice.id}",
+                key=key,
                 recipient=email,
                 person_id=person_id,
                 template="notice",
                 params={"notice": notice.id, "group": slugs[group_id], "membership": membership_id},
-                message_id=notice.post.message_id,
+                message_id=message_id,
                 now=now,
             )
             for membership_id, group_id, person_id, email in firsts

@@ -137,18 +137,29 @@ def add_many(session: Session, rows: list[dict[str, Any]]) -> int:
 
 
 def _copy(connection: Connection, rows: list[dict[str, Any]]) -> None:
-    """COPY FROM STDIN in the session's transaction, each value through its column's own bind processing."""
+    """COPY FROM STDIN in the session's transaction, each value through its column's own bind processing.
+
+    A value every row of the chunk shares (the notice's key, its time, the state …) is processed once:
+    the processors cost 24 µs a row, most of a fan-out's queueing time, when each row paid for all."""
     names = list(rows[0])
     processors = [
         _TABLE.c[name].type.dialect_impl(connection.dialect).bind_processor(connection.dialect)
         for name in names
     ]
+    first = rows[0]
+    shared = {
+        name: process(first[name]) if process else first[name]
+        for name, process in zip(names, processors, strict=True)
+        if all(row[name] is first[name] for row in rows)
+    }
+    varying = [(n, p) for n, p in zip(names, processors, strict=True) if n not in shared]
     statement = f"COPY {_TABLE.name} ({', '.join(names)}) FROM STDIN"
     driver = connection.connection.driver_connection
     assert driver is not None
     with driver.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
-            copy.write_row([p(row[n]) if p else row[n] for n, p in zip(names, processors, strict=True)])
+            values = shared | {n: p(row[n]) if p else row[n] for n, p in varying}
+            copy.write_row([values[name] for name in names])
 
 
 def count_recent(session: Session, recipient: str, template: str, since: datetime) -> int:
