@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -126,6 +127,40 @@ def thread(thread_id: int) -> str:
 def in_reply_order(thread: Thread, include_held: bool) -> list[Shown]:
     """Depth first: each post followed by its replies, oldest first, depth capped."""
     states = (PostState.VISIBLE, PostState.HELD) if include_held else (PostState.VISIBLE,)
+    rows = post_rows(thread.id, states)
+    attached = attachments_by_post(thread.id, states)
+    ids = {row[0] for row in rows}
+    children: dict[int | None, list[Row[Any]]] = {}
+    for row in rows:
+        children.setdefault(row[1] if row[1] in ids else None, []).append(row)
+    shown: list[Shown] = []
+    stack = [(row, 0) for row in reversed(children.get(None, []))]
+    while stack:
+        row, depth = stack.pop()
+        # Unpacked, not read by name: a Row's attributes cost ~1 µs each, 2 ms for a 200-post thread.
+        post_id, _, author_id, signed_as, name, organisation, created_at, state, reason, text, quoted = row
+        shown.append(
+            Shown(
+                post_id,
+                min(depth, MAX_DEPTH),
+                author_id,
+                signed_as or name or "",
+                organisation,
+                created_at,
+                state == PostState.HELD,
+                reason,
+                text,
+                quoted,
+                attached.get(post_id, []),
+            )
+        )
+        stack += [(child, depth + 1) for child in reversed(children.get(post_id, []))]
+    return shown
+
+
+def post_rows(thread_id: int, states: tuple[PostState, ...]) -> Sequence[Row[Any]]:
+    """The thread's posts oldest first, as rows of what the page shows: id, parent id, author id, the name
+    the post was signed with, the author's name and organisation, time, state and reason, text, quote."""
     # The author's name and organisation by primary key, post by post: joined instead, PostgreSQL read the
     # whole person table to hash it (10 ms at 20,000 people), for the 200 rows the page needs.
     person_name = select(Person.name).where(Person.id == Post.author_id).scalar_subquery()
@@ -135,49 +170,23 @@ def in_reply_order(thread: Thread, include_held: bool) -> list[Shown]:
         .where(Person.id == Post.author_id)
         .scalar_subquery()
     )
-    rows = db.session.execute(
+    return db.session.execute(
         select(
             Post.id,
             Post.parent_id,
             Post.author_id,
             Post.author_name,
-            person_name.label("person_name"),
-            organisation.label("organisation"),
+            person_name,
+            organisation,
             Post.created_at,
             Post.state,
             Post.state_reason,
             Post.text,
             Post.quoted,
         )
-        .where(Post.thread_id == thread.id, Post.state.in_(states))
+        .where(Post.thread_id == thread_id, Post.state.in_(states))
         .order_by(Post.created_at, Post.id)
     ).all()
-    attached = attachments_by_post(thread.id, states)
-    ids = {row.id for row in rows}
-    children: dict[int | None, list[Row[Any]]] = {}
-    for row in rows:
-        children.setdefault(row.parent_id if row.parent_id in ids else None, []).append(row)
-    shown: list[Shown] = []
-    stack = [(row, 0) for row in reversed(children.get(None, []))]
-    while stack:
-        row, depth = stack.pop()
-        shown.append(
-            Shown(
-                row.id,
-                min(depth, MAX_DEPTH),
-                row.author_id,
-                row.author_name or row.person_name or "",
-                row.organisation,
-                row.created_at,
-                row.state == PostState.HELD,
-                row.state_reason,
-                row.text,
-                row.quoted,
-                attached.get(row.id, []),
-            )
-        )
-        stack += [(child, depth + 1) for child in reversed(children.get(row.id, []))]
-    return shown
 
 
 def attachments_by_post(thread_id: int, states: tuple[PostState, ...]) -> dict[int, list[Attached]]:
