@@ -25,6 +25,7 @@ from models.services.memberships import active_member_count, find_group
 from models.services.notices import answer_table
 from models.services.roles import can_moderate, is_member
 from models.services.webposts import WebReplyRefused, reply_on_web, start_topic
+from models.site import VIETNAM
 
 blueprint = Blueprint("threads", __name__)
 PER_PAGE = 30
@@ -54,6 +55,15 @@ class Shown:
     text: str
     quoted: str
     attachments: list[Attached]
+
+    # Formatted here, not in the template: a call from a template costs several times a call from Python.
+    @property
+    def machine_time(self) -> str:
+        return self.created_at.isoformat(timespec="seconds")
+
+    @property
+    def local_time(self) -> str:
+        return self.created_at.astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M")
 
 
 @blueprint.get("/nhom/<slug>")
