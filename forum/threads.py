@@ -107,15 +107,18 @@ def group(slug: str) -> str:
 
 @blueprint.get("/chu-de/<int:thread_id>")
 def thread(thread_id: int) -> str:
-    found = db.session.get(Thread, thread_id) or abort(404)
-    group = db.session.get(Group, found.group_id)
-    assert group is not None
+    # The thread, its group and the notice it may carry, in one round trip.
+    found, group, notice = db.session.execute(
+        select(Thread, Group, Notice)
+        .join(Group, Group.id == Thread.group_id)
+        .outerjoin(Notice, Notice.thread_id == Thread.id)
+        .where(Thread.id == thread_id)
+    ).first() or abort(404)
     person = current_person()
     moderator = can_moderate(db.session, person, group)
     shown = in_reply_order(found, include_held=moderator)
     if not shown:
         abort(404)
-    notice = db.session.scalar(select(Notice).where(Notice.thread_id == found.id))
     sees_answers = (
         notice is not None
         and notice.answer_required
