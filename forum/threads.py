@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, bindparam, func, select
 from werkzeug.wrappers import Response
 
 from forum.auth import current_person, signed_in
@@ -141,8 +141,8 @@ def in_reply_order(thread: Thread, include_held: bool) -> list[Shown]:
     """Depth first: each post followed by its replies, oldest first, depth capped."""
     states = (PostState.VISIBLE, PostState.HELD) if include_held else (PostState.VISIBLE,)
     rows = post_rows(thread.id, states)
-    attached = attachments_by_post(thread.id, states)
     ids = {row[0] for row in rows}
+    attached = attachments_by_post(ids)
     children: dict[int | None, list[Row[Any]]] = {}
     for row in rows:
         children.setdefault(row[1] if row[1] in ids else None, []).append(row)
@@ -204,13 +204,17 @@ def post_rows(thread_id: int, states: tuple[PostState, ...]) -> Sequence[Row[Any
     ).all()
 
 
-def attachments_by_post(thread_id: int, states: tuple[PostState, ...]) -> dict[int, list[Attached]]:
-    """The files attached to the thread's posts, in one query (the file contents stay in the database)."""
+def attachments_by_post(post_ids: Collection[int]) -> dict[int, list[Attached]]:
+    """The files attached to these posts, in one query (the file contents stay in the database)."""
+    # By post id, not by a join on the thread: joined, PostgreSQL hashed the whole attachment table. The ids
+    # are written into the SQL (integers from our own rows): as 200 bound parameters they cost 1 ms more.
     found: dict[int, list[Attached]] = {}
+    if not post_ids:
+        return found
+    ids = bindparam("post_ids", sorted(post_ids), literal_execute=True)
     for post_id, *attachment in db.session.execute(
         select(PostAttachment.post_id, PostAttachment.id, PostAttachment.filename, PostAttachment.size)
-        .join(Post, Post.id == PostAttachment.post_id)
-        .where(Post.thread_id == thread_id, Post.state.in_(states))
+        .where(PostAttachment.post_id.in_(ids))
         .order_by(PostAttachment.id)
     ):
         found.setdefault(post_id, []).append(Attached(*attachment))
