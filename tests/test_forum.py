@@ -7,11 +7,13 @@ import re
 import pytest
 from sqlalchemy import select
 
-from models import Delivery, InboundMessage, Membership, Post, db, utcnow
+from models import Delivery, InboundMessage, Membership, Organisation, Post, db, utcnow
+from models.entities import OrganisationKind
 from models.groups import MembershipState
 from models.posts import PostState
 from models.roles import RoleName
 from models.services.memberships import find_group
+from models.services.posts import NewAttachment
 from models.services.roles import grant
 from tests.factories import address, make_member, make_post, open_discussion, ours
 
@@ -108,6 +110,34 @@ def test_thread_shows_posts_in_reply_order_with_quotes_folded(client):
     assert "Quảng cáo!" not in page, "held posts are not shown to readers"
     group_page = client.get("/nhom/thpt").get_data(as_text=True)
     assert "Lịch thi" in group_page and "2 bài" in group_page
+
+
+def test_thread_shows_who_wrote_each_post_and_its_files_and_moderators_what_is_held(client):
+    first, reply, held = thread_with_posts(client)
+    an = first.author
+    an.organisation = Organisation(name="Trường THPT Chu Văn An", kind=OrganisationKind.SCHOOL)
+    db.session.commit()
+    report = NewAttachment("Báo cáo số liệu.xlsx", "application/vnd.ms-excel", b"x" * 3072)
+    with_file = make_post(
+        "Gửi số liệu.", message_id="<d@x>", reply_to=reply, author=an, attachments=(report,)
+    )
+    [attachment] = with_file.attachments
+    page = client.get(f"/chu-de/{first.thread_id}").get_data(as_text=True)
+    assert f'<a href="/nguoi/{an.id}"><strong>An</strong></a>' in page
+    assert page.count("· Trường THPT Chu Văn An") == 2, "the organisation beside each of An's posts"
+    assert f'id="bai-{with_file.id}" style="--depth: 2"' in page, "a reply to a reply, indented twice"
+    link = f'<a href="/tep-dinh-kem/{attachment.id}/B%C3%A1o%20c%C3%A1o%20s%E1%BB%91%20li%E1%BB%87u.xlsx">'
+    assert link + "Báo cáo số liệu.xlsx</a>" in page and "(3.0 KB)" in page
+    assert "Quảng cáo!" not in page and "Đang chờ duyệt" not in page
+
+    moderator = make_member("Mod")
+    grant(db.session, moderator, RoleName.MODERATOR, group=find_group(db.session, "thpt"))
+    db.session.commit()
+    sign_in(client, moderator)
+    page = client.get(f"/chu-de/{first.thread_id}").get_data(as_text=True)
+    assert f'<article class="post held" id="bai-{held.id}"' in page
+    assert "<strong>Lạ</strong>" in page, "a sender we do not know, by the name they signed with"
+    assert "Đang chờ duyệt: người gửi chưa là thành viên nhóm" in page
 
 
 def test_member_replies_on_the_web_and_the_group_gets_it_by_email(client):

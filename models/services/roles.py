@@ -15,7 +15,7 @@ def roles_of(session: Session, person: Person) -> list[Role]:
 
 
 def is_admin(session: Session, person: Person | None) -> bool:
-    return person is not None and any(r.name == RoleName.ADMIN for r in roles_of(session, person))
+    return person is not None and _is_admin(roles_of(session, person))
 
 
 def administers_organisation(
@@ -24,22 +24,36 @@ def administers_organisation(
     """A site admin, or an admin of this organisation or of one above it (a Sở above its Phòng)."""
     if person is None:
         return False
-    if is_admin(session, person):
-        return True
-    mine = {r.organisation_id for r in roles_of(session, person) if r.name == RoleName.ORGANISATION_ADMIN}
-    while organisation is not None:
-        if organisation.id in mine:
-            return True
-        organisation = organisation.parent
-    return False
+    roles = roles_of(session, person)
+    return _is_admin(roles) or _within(_administered(roles), organisation)
 
 
 def has_group_role(session: Session, person: Person | None, group: Group, *names: RoleName) -> bool:
     """Holds one of `names` for the group, or administers it (site admin, owner, or its organisation)."""
     if person is None:
         return False
-    held = {r.name for r in roles_of(session, person) if r.group_id == group.id}
-    return bool(held & {*names, RoleName.OWNER}) or administers_organisation(session, person, group.owner)
+    roles = roles_of(session, person)  # once: a thread page asks this of everyone signed in
+    if _is_admin(roles) or {r.name for r in roles if r.group_id == group.id} & {*names, RoleName.OWNER}:
+        return True
+    administered = _administered(roles)
+    return bool(administered) and _within(administered, group.owner)  # the owner is loaded only if needed
+
+
+def _is_admin(roles: list[Role]) -> bool:
+    return any(r.name == RoleName.ADMIN for r in roles)
+
+
+def _administered(roles: list[Role]) -> set[int | None]:
+    return {r.organisation_id for r in roles if r.name == RoleName.ORGANISATION_ADMIN}
+
+
+def _within(organisations: set[int | None], organisation: Organisation | None) -> bool:
+    """The organisation, or one above it, is among `organisations`."""
+    while organisation is not None:
+        if organisation.id in organisations:
+            return True
+        organisation = organisation.parent
+    return False
 
 
 def can_moderate(session: Session, person: Person | None, group: Group) -> bool:
