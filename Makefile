@@ -8,7 +8,6 @@ BIN := $(VENV)/bin
 TEST_PACKAGES := dovecot-imapd dovecot-lmtpd chromium postfix postgresql libreoffice-writer
 # axe-core for the browser tests' accessibility checks, from npm, pinned by its package-lock.json.
 AXE := tests/browser/node_modules/axe-core/axe.min.js
-PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
 .PHONY: run test lint messages check-migrations system-packages clean
 
