@@ -6,10 +6,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import groupby
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import case, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, case, exists, func, select
+from sqlalchemy.orm import Session, aliased
 
 from models.groups import Group, Membership, MembershipState
 from models.mail import Delivery
@@ -181,6 +181,9 @@ def note_answer(session: Session, post: Post, now: datetime) -> Answer | None:
     return answer
 
 
+UNKNOWN_ORGANISATION = "(chưa rõ đơn vị)"
+
+
 @dataclass(frozen=True)
 class OrganisationStatus:
     organisation: str
@@ -214,6 +217,71 @@ def answer_table(session: Session, notice: Notice) -> list[OrganisationStatus]:
     ]
 
 
+def _recipients(notice: Notice, *columns: Any) -> Select[Any]:
+    """The notice's recipients by email, with their organisation (outer joined), the publisher aside: the
+    publishing unit does not answer itself."""
+    return (
+        select(*columns)
+        .select_from(Delivery)
+        .join(Person, Person.id == Delivery.person_id)
+        .outerjoin(Organisation, Organisation.id == Person.organisation_id)
+        .where(Delivery.message_key == f"notice:{notice.id}", Delivery.channel == "email")
+        .where(Person.id != notice.publisher_id)
+    )
+
+
+def awaited(notice: Notice) -> Select[str]:
+    """The addresses of the recipients still awaited: who have not answered, in an organisation (by name,
+    as in `answer_table`) that has not either. A query, to be streamed: there may be a million."""
+    answering, their_organisation = aliased(Answer), aliased(Organisation)
+    answered_organisations = (
+        select(func.coalesce(their_organisation.name, UNKNOWN_ORGANISATION))
+        .select_from(answering)
+        .outerjoin(their_organisation, their_organisation.id == answering.organisation_id)
+        .where(answering.notice_id == notice.id)
+    )
+    answered_themselves = exists().where(Answer.notice_id == notice.id, Answer.person_id == Person.id)
+    return _recipients(notice, Person.email).where(
+        func.coalesce(Organisation.name, UNKNOWN_ORGANISATION).not_in(answered_organisations),
+        ~answered_themselves,
+    )
+
+
+def remind_awaited(
+    session: Session,
+    notice: Notice,
+    *,
+    key: str,
+    template: str,
+    params: dict[str, Any],
+    domain: str,
+    now: datetime,
+) -> int:
+    """Queue a reminder `key` to each recipient still awaited who has not had it yet; how many. The rows
+    are those `outbox.enqueue` would add, one by one (a Message-ID of their own, no person), but streamed
+    and written in chunks: the recipients who have it already are left out by the query itself."""
+    reminded = aliased(Delivery)
+    has_it = exists().where(
+        reminded.message_key == key, reminded.recipient == Person.email, reminded.channel == "email"
+    )
+    addresses = session.scalars(awaited(notice).where(~has_it).execution_options(yield_per=outbox.CHUNK))
+    return outbox.add_streamed(
+        session,
+        (
+            outbox.pending_row(
+                key=key,
+                recipient=address,
+                person_id=None,
+                template=template,
+                params=params,
+                message_id=outbox.new_message_id(domain),
+                now=now,
+            )
+            for address in addresses
+        ),
+    )
+
+
 def remind_due(session: Session, now: datetime, domain: str, before: timedelta = REMIND_BEFORE) -> int:
     """One reminder, before the deadline, to each recipient whose organisation has not answered (drafts for
     comment have their own, consultations.remind_consultations)."""
@@ -225,26 +293,15 @@ def remind_due(session: Session, now: datetime, domain: str, before: timedelta =
             Notice.deadline <= now + before,
         )
     ).all()
-    sent = 0
-    for notice in due:
-        for status in answer_table(session, notice):
-            if status.answered:
-                continue
-            for address in status.waiting:
-                before_count = session.scalar(
-                    select(Delivery.id).where(
-                        Delivery.message_key == f"reminder:{notice.id}", Delivery.recipient == address
-                    )
-                )
-                if before_count is None:
-                    outbox.enqueue(
-                        session,
-                        key=f"reminder:{notice.id}",
-                        recipient=address,
-                        template="reminder",
-                        domain=domain,
-                        now=now,
-                        params={"notice": notice.id},
-                    )
-                    sent += 1
-    return sent
+    return sum(
+        remind_awaited(
+            session,
+            notice,
+            key=f"reminder:{notice.id}",
+            template="reminder",
+            params={"notice": notice.id},
+            domain=domain,
+            now=now,
+        )
+        for notice in due
+    )
