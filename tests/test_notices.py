@@ -163,7 +163,9 @@ def test_replies_are_answers_per_organisation_and_the_rest_are_reminded_once(
     assert table["Sở GD&ĐT Hà Nội"].answered and [
         a.person.email for a in table["Sở GD&ĐT Hà Nội"].answers
     ] == [clerk.email]
-    assert not table["Sở GD&ĐT Huế"].answered and table["Sở GD&ĐT Huế"].waiting == (other.email,)
+    assert (table["Sở GD&ĐT Hà Nội"].recipients, table["Sở GD&ĐT Hà Nội"].waiting) == (2, 1)
+    assert not table["Sở GD&ĐT Huế"].answered
+    assert (table["Sở GD&ĐT Huế"].recipients, table["Sở GD&ĐT Huế"].waiting) == (1, 1)
 
     assert remind_due(db.session, utcnow(), DOMAIN) == 1, "Huế only: Hà Nội answered through its clerk"
     assert remind_due(db.session, utcnow(), DOMAIN) == 0, "once"
@@ -197,6 +199,15 @@ def test_reminders_go_once_to_each_recipient_of_an_organisation_that_has_not_ans
     )
     db.session.commit()
 
+    table = [
+        (row.organisation, row.answered, row.recipients, row.waiting)
+        for row in answer_table(db.session, notice)
+    ]
+    assert table == [
+        ("(chưa rõ đơn vị)", False, 1, 1),
+        ("Sở GD&ĐT Huế", False, 2, 2),
+        ("Sở GD&ĐT Hà Nội", True, 2, 1),
+    ], "the publisher is not awaited"
     assert remind_due(db.session, utcnow(), DOMAIN) == 3
     db.session.commit()
     assert remind_due(db.session, utcnow(), DOMAIN) == 0, "once"

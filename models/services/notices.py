@@ -9,7 +9,7 @@ from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, case, exists, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from models.groups import Group, Membership, MembershipState
 from models.mail import Delivery
@@ -189,32 +189,48 @@ class OrganisationStatus:
     organisation: str
     answered: bool
     answers: tuple[Answer, ...]
-    waiting: tuple[str, ...]  # recipients of this organisation who have not answered
+    recipients: int  # recipients in this organisation (the publisher aside)
+    waiting: int  # of those, the ones who have not answered themselves
 
 
 def answer_table(session: Session, notice: Notice) -> list[OrganisationStatus]:
-    """Per organisation of the recipients: answered (by whom, when, late or not), or who is still awaited."""
-    answers = session.scalars(select(Answer).where(Answer.notice_id == notice.id)).all()
-    answered_people = {a.person_id for a in answers}
-    recipients = session.execute(
-        select(Person.id, Person.email, Organisation.name)
-        .join(Delivery, Delivery.person_id == Person.id)
-        .outerjoin(Organisation, Organisation.id == Person.organisation_id)
-        .where(Delivery.message_key == f"notice:{notice.id}", Delivery.channel == "email")
-        .where(Person.id != notice.publisher_id)  # the publishing unit does not answer itself
-    ).all()
-    by_organisation: dict[str, list[str]] = defaultdict(list)
-    for person_id, email, organisation in recipients:
-        if person_id not in answered_people:
-            by_organisation[organisation or "(chưa rõ đơn vị)"].append(email)
-    answered_by: dict[str, list[Answer]] = defaultdict(list)
-    for answer in answers:
-        answered_by[answer.organisation.name if answer.organisation else "(chưa rõ đơn vị)"].append(answer)
-    names = sorted(set(by_organisation) | set(answered_by))
+    """Per organisation of the recipients, by name: answered (by whom, when, late or not), or how many are
+    still awaited. The database counts, so a million recipients come back as a row per organisation."""
+    answered_by = _answers_by_organisation(session, notice)
+    counts = _counts_by_organisation(session, notice)
+    shown = {name for name, (_, waiting) in counts.items() if waiting} | set(answered_by)
     return [
-        OrganisationStatus(n, bool(answered_by[n]), tuple(answered_by[n]), tuple(by_organisation[n]))
-        for n in names
+        OrganisationStatus(name, bool(answered_by[name]), tuple(answered_by[name]), *counts.get(name, (0, 0)))
+        for name in sorted(shown)
     ]
+
+
+def _answers_by_organisation(session: Session, notice: Notice) -> defaultdict[str, list[Answer]]:
+    answers = session.scalars(
+        select(Answer)
+        .where(Answer.notice_id == notice.id)
+        .order_by(Answer.id)
+        .options(selectinload(Answer.person), selectinload(Answer.organisation))
+    )
+    answered_by: defaultdict[str, list[Answer]] = defaultdict(list)
+    for answer in answers:
+        answered_by[answer.organisation.name if answer.organisation else UNKNOWN_ORGANISATION].append(answer)
+    return answered_by
+
+
+def _counts_by_organisation(session: Session, notice: Notice) -> dict[str, tuple[int, int]]:
+    """Organisation name → (recipients, of those the ones who have not answered), in one GROUP BY."""
+    answered_themselves = (Answer.notice_id == notice.id) & (Answer.person_id == Person.id)
+    per_organisation = (
+        _recipients(notice, Organisation.name, func.count(), func.count(Answer.id))
+        .outerjoin(Answer, answered_themselves)
+        .group_by(Organisation.name)
+    )
+    counts: dict[str, tuple[int, int]] = {}
+    for name, recipients, answered in session.execute(per_organisation):
+        before = counts.get(name or UNKNOWN_ORGANISATION, (0, 0))  # an organisation may be named so
+        counts[name or UNKNOWN_ORGANISATION] = (before[0] + recipients, before[1] + recipients - answered)
+    return counts
 
 
 def _recipients(notice: Notice, *columns: Any) -> Select[Any]:
