@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, case, exists, func, select
+from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from models.groups import Group, Membership, MembershipState
@@ -255,12 +255,22 @@ def awaited(notice: Notice) -> Select[str]:
         .select_from(answering)
         .outerjoin(their_organisation, their_organisation.id == answering.organisation_id)
         .where(answering.notice_id == notice.id)
+        .distinct()
     )
-    answered_themselves = exists().where(Answer.notice_id == notice.id, Answer.person_id == Person.id)
+    answered_themselves = select(Answer.id).where(
+        Answer.notice_id == notice.id, Answer.person_id == Person.id
+    )
     return _recipients(notice, Person.email).where(
         func.coalesce(Organisation.name, UNKNOWN_ORGANISATION).not_in(answered_organisations),
-        ~answered_themselves,
+        _looked_up_none(answered_themselves),
     )
+
+
+def _looked_up_none(rows: Select[Any]) -> ColumnElement[bool]:
+    """NOT EXISTS, as a look in the index its conditions name for each row of the outer query, whatever the
+    statistics say. OFFSET 0 keeps PostgreSQL from planning it as an anti-join: statistics that had not yet
+    seen a new key's rows made that a nested loop over all of them (6 minutes for 100,000 reminders)."""
+    return ~rows.offset(0).exists()
 
 
 def remind_awaited(
@@ -277,10 +287,12 @@ def remind_awaited(
     are those `outbox.enqueue` would add, one by one (a Message-ID of their own, no person), but streamed
     and written in chunks: the recipients who have it already are left out by the query itself."""
     reminded = aliased(Delivery)
-    has_it = exists().where(
+    has_it = select(reminded.id).where(
         reminded.message_key == key, reminded.recipient == Person.email, reminded.channel == "email"
     )
-    addresses = session.scalars(awaited(notice).where(~has_it).execution_options(yield_per=outbox.CHUNK))
+    addresses = session.scalars(
+        awaited(notice).where(_looked_up_none(has_it)).execution_options(yield_per=outbox.CHUNK)
+    )
     return outbox.add_streamed(
         session,
         (
