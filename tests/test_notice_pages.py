@@ -50,7 +50,7 @@ def test_publisher_publishes_on_the_web_and_follows_the_answers(make_app):
 
     thread = client.get(done.location).get_data(as_text=True)
     assert "Yêu cầu báo cáo" in thread and "Hạn chót" in thread
-    assert "Sở GD&amp;ĐT Hà Nội" in thread and "Chưa trả lời" in thread
+    assert "Sở GD&amp;ĐT Hà Nội" in thread and "Chưa trả lời</strong> (1 người nhận)" in thread
     reply_on_web(
         db.session,
         notice.thread,

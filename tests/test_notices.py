@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from datetime import timedelta
@@ -17,10 +18,12 @@ from models.notices import Answer, NoticeKind
 from models.people import OrganisationKind
 from models.posts import PostState
 from models.roles import RoleName
+from models.services import outbox
 from models.services.memberships import find_group
 from models.services.moderation import approve
 from models.services.notices import NotAllowed, NoticeDraft, answer_table, publish_notice, remind_due
 from models.services.roles import grant
+from models.services.webposts import reply_on_web
 from tests.conftest import DOMAIN, environment
 from tests.factories import address, make_mail, make_member, make_post
 
@@ -160,7 +163,9 @@ def test_replies_are_answers_per_organisation_and_the_rest_are_reminded_once(
     assert table["Sở GD&ĐT Hà Nội"].answered and [
         a.person.email for a in table["Sở GD&ĐT Hà Nội"].answers
     ] == [clerk.email]
-    assert not table["Sở GD&ĐT Huế"].answered and table["Sở GD&ĐT Huế"].waiting == (other.email,)
+    assert (table["Sở GD&ĐT Hà Nội"].recipients, table["Sở GD&ĐT Hà Nội"].waiting) == (2, 1)
+    assert not table["Sở GD&ĐT Huế"].answered
+    assert (table["Sở GD&ĐT Huế"].recipients, table["Sở GD&ĐT Huế"].waiting) == (1, 1)
 
     assert remind_due(db.session, utcnow(), DOMAIN) == 1, "Huế only: Hà Nội answered through its clerk"
     assert remind_due(db.session, utcnow(), DOMAIN) == 0, "once"
@@ -169,6 +174,75 @@ def test_replies_are_answers_per_organisation_and_the_rest_are_reminded_once(
     [reminder] = smtp.to(other.email)[1:]
     assert reminder["Subject"].startswith("Nhắc:")
     assert smtp.to(director.email)[1:] == []
+
+
+def test_reminders_go_once_to_each_recipient_of_an_organisation_that_has_not_answered(app, ministry_unit):
+    publisher, unit = ministry_unit
+    hanoi, hue = organisation("Sở GD&ĐT Hà Nội"), organisation("Sở GD&ĐT Huế")
+    clerk, director = make_member("VanThu", "so"), make_member("GiamDoc", "phong")
+    hue_clerk, hue_director = make_member("VanThuHue", "so"), make_member("GiamDocHue", "phong")
+    unplaced = make_member("ChuaRo", "phong")
+    clerk.organisation = director.organisation = hanoi
+    hue_clerk.organisation = hue_director.organisation = hue
+    db.session.commit()
+    notice = publish_notice(
+        db.session,
+        draft(deadline=utcnow() + timedelta(days=1)),
+        publisher,
+        unit=unit,
+        domain=DOMAIN,
+        now=utcnow(),
+    )
+    db.session.commit()
+    reply_on_web(
+        db.session, notice.thread, notice.post, clerk, "Sở Hà Nội đã gửi.", domain=DOMAIN, now=utcnow()
+    )
+    db.session.commit()
+
+    table = [
+        (row.organisation, row.answered, row.recipients, row.waiting)
+        for row in answer_table(db.session, notice)
+    ]
+    assert table == [
+        ("(chưa rõ đơn vị)", False, 1, 1),
+        ("Sở GD&ĐT Huế", False, 2, 2),
+        ("Sở GD&ĐT Hà Nội", True, 2, 1),
+    ], "the publisher is not awaited"
+    assert remind_due(db.session, utcnow(), DOMAIN) == 3
+    db.session.commit()
+    assert remind_due(db.session, utcnow(), DOMAIN) == 0, "once"
+    reminded = db.session.scalars(select(Delivery.recipient).where(Delivery.template == "reminder"))
+    assert sorted(reminded) == sorted([hue_clerk.email, hue_director.email, unplaced.email])
+
+
+def test_a_reminder_is_the_personal_letter_enqueue_would_queue(app, ministry_unit):
+    publisher, unit = ministry_unit
+    member = make_member("VanThu", "so")
+    notice = publish_notice(
+        db.session,
+        draft(deadline=utcnow() + timedelta(days=1)),
+        publisher,
+        unit=unit,
+        domain=DOMAIN,
+        now=utcnow(),
+    )
+    db.session.commit()
+    now = utcnow()
+    assert remind_due(db.session, now, DOMAIN) == 1
+    one_by_one = outbox.enqueue(
+        db.session,
+        key="one-by-one",
+        recipient=member.email,
+        template="reminder",
+        domain=DOMAIN,
+        now=now,
+        params={"notice": notice.id},
+    )
+    db.session.commit()
+    reminder = db.session.scalar(select(Delivery).where(Delivery.message_key == f"reminder:{notice.id}"))
+    same = [c.key for c in Delivery.__table__.columns if c.key not in ("id", "message_key", "message_id")]
+    assert {c: getattr(reminder, c) for c in same} == {c: getattr(one_by_one, c) for c in same}
+    assert re.fullmatch(rf"<[0-9a-f]{{24}}@{DOMAIN}>", reminder.message_id), "a Message-ID of its own"
 
 
 def test_notice_publish_command(make_app, mail_env, database_url, tmp_path):

@@ -21,7 +21,7 @@ from models.posts import Post
 from models.roles import RoleName
 from models.services import outbox
 from models.services.documents import is_draft_file
-from models.services.notices import answer_table
+from models.services.notices import remind_awaited
 from models.services.roles import has_group_role, is_admin
 from models.services.search import fold
 from models.services.versions import add_version
@@ -144,31 +144,18 @@ def remind_consultations(
             Consultation.closes_at <= now + before,
         )
     ).all()
-    sent = 0
-    for consultation in due:
-        key = f"consultation-reminder:{consultation.id}"
-        for status in answer_table(session, consultation.notice):
-            for address in () if status.answered else status.waiting:
-                if _already_sent(session, key, address):
-                    continue
-                outbox.enqueue(
-                    session,
-                    key=key,
-                    recipient=address,
-                    template="consultation_reminder",
-                    domain=domain,
-                    now=now,
-                    params={"notice": consultation.notice_id, "consultation": consultation.id},
-                )
-                sent += 1
-    return sent
-
-
-def _already_sent(session: Session, key: str, address: str) -> bool:
-    found = session.scalar(
-        select(Delivery.id).where(Delivery.message_key == key, Delivery.recipient == address)
+    return sum(
+        remind_awaited(
+            session,
+            consultation.notice,
+            key=f"consultation-reminder:{consultation.id}",
+            template="consultation_reminder",
+            params={"notice": consultation.notice_id, "consultation": consultation.id},
+            domain=domain,
+            now=now,
+        )
+        for consultation in due
     )
-    return found is not None
 
 
 def answer_if_late(session: Session, post: Post, domain: str, now: datetime) -> Delivery | None:

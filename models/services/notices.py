@@ -6,10 +6,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import groupby
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import case, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, case, func, select
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from models.groups import Group, Membership, MembershipState
 from models.mail import Delivery
@@ -185,37 +185,133 @@ def note_answer(session: Session, post: Post, now: datetime) -> Answer | None:
     return answer
 
 
+UNKNOWN_ORGANISATION = "(chưa rõ đơn vị)"
+
+
 @dataclass(frozen=True)
 class OrganisationStatus:
     organisation: str
     answered: bool
     answers: tuple[Answer, ...]
-    waiting: tuple[str, ...]  # recipients of this organisation who have not answered
+    recipients: int  # recipients in this organisation (the publisher aside)
+    waiting: int  # of those, the ones who have not answered themselves
 
 
 def answer_table(session: Session, notice: Notice) -> list[OrganisationStatus]:
-    """Per organisation of the recipients: answered (by whom, when, late or not), or who is still awaited."""
-    answers = session.scalars(select(Answer).where(Answer.notice_id == notice.id)).all()
-    answered_people = {a.person_id for a in answers}
-    recipients = session.execute(
-        select(Person.id, Person.email, Organisation.name)
-        .join(Delivery, Delivery.person_id == Person.id)
+    """Per organisation of the recipients, by name: answered (by whom, when, late or not), or how many are
+    still awaited. The database counts, so a million recipients come back as a row per organisation."""
+    answered_by = _answers_by_organisation(session, notice)
+    counts = _counts_by_organisation(session, notice)
+    shown = {name for name, (_, waiting) in counts.items() if waiting} | set(answered_by)
+    return [
+        OrganisationStatus(name, bool(answered_by[name]), tuple(answered_by[name]), *counts.get(name, (0, 0)))
+        for name in sorted(shown)
+    ]
+
+
+def _answers_by_organisation(session: Session, notice: Notice) -> defaultdict[str, list[Answer]]:
+    answers = session.scalars(
+        select(Answer)
+        .where(Answer.notice_id == notice.id)
+        .order_by(Answer.id)
+        .options(selectinload(Answer.person), selectinload(Answer.organisation))
+    )
+    answered_by: defaultdict[str, list[Answer]] = defaultdict(list)
+    for answer in answers:
+        answered_by[answer.organisation.name if answer.organisation else UNKNOWN_ORGANISATION].append(answer)
+    return answered_by
+
+
+def _counts_by_organisation(session: Session, notice: Notice) -> dict[str, tuple[int, int]]:
+    """Organisation name → (recipients, of those the ones who have not answered), in one GROUP BY."""
+    answered_themselves = (Answer.notice_id == notice.id) & (Answer.person_id == Person.id)
+    per_organisation = (
+        _recipients(notice, Organisation.name, func.count(), func.count(Answer.id))
+        .outerjoin(Answer, answered_themselves)
+        .group_by(Organisation.name)
+    )
+    counts: dict[str, tuple[int, int]] = {}
+    for name, recipients, answered in session.execute(per_organisation):
+        before = counts.get(name or UNKNOWN_ORGANISATION, (0, 0))  # an organisation may be named so
+        counts[name or UNKNOWN_ORGANISATION] = (before[0] + recipients, before[1] + recipients - answered)
+    return counts
+
+
+def _recipients(notice: Notice, *columns: Any) -> Select[Any]:
+    """The notice's recipients by email, with their organisation (outer joined), the publisher aside: the
+    publishing unit does not answer itself."""
+    return (
+        select(*columns)
+        .select_from(Delivery)
+        .join(Person, Person.id == Delivery.person_id)
         .outerjoin(Organisation, Organisation.id == Person.organisation_id)
         .where(Delivery.message_key == f"notice:{notice.id}", Delivery.channel == "email")
-        .where(Person.id != notice.publisher_id)  # the publishing unit does not answer itself
-    ).all()
-    by_organisation: dict[str, list[str]] = defaultdict(list)
-    for person_id, email, organisation in recipients:
-        if person_id not in answered_people:
-            by_organisation[organisation or "(chưa rõ đơn vị)"].append(email)
-    answered_by: dict[str, list[Answer]] = defaultdict(list)
-    for answer in answers:
-        answered_by[answer.organisation.name if answer.organisation else "(chưa rõ đơn vị)"].append(answer)
-    names = sorted(set(by_organisation) | set(answered_by))
-    return [
-        OrganisationStatus(n, bool(answered_by[n]), tuple(answered_by[n]), tuple(by_organisation[n]))
-        for n in names
-    ]
+        .where(Person.id != notice.publisher_id)
+    )
+
+
+def awaited(notice: Notice) -> Select[str]:
+    """The addresses of the recipients still awaited: who have not answered, in an organisation (by name,
+    as in `answer_table`) that has not either. A query, to be streamed: there may be a million."""
+    answering, their_organisation = aliased(Answer), aliased(Organisation)
+    answered_organisations = (
+        select(func.coalesce(their_organisation.name, UNKNOWN_ORGANISATION))
+        .select_from(answering)
+        .outerjoin(their_organisation, their_organisation.id == answering.organisation_id)
+        .where(answering.notice_id == notice.id)
+        .distinct()
+    )
+    answered_themselves = select(Answer.id).where(
+        Answer.notice_id == notice.id, Answer.person_id == Person.id
+    )
+    return _recipients(notice, Person.email).where(
+        func.coalesce(Organisation.name, UNKNOWN_ORGANISATION).not_in(answered_organisations),
+        _looked_up_none(answered_themselves),
+    )
+
+
+def _looked_up_none(rows: Select[Any]) -> ColumnElement[bool]:
+    """NOT EXISTS, as a look in the index its conditions name for each row of the outer query, whatever the
+    statistics say. OFFSET 0 keeps PostgreSQL from planning it as an anti-join: statistics that had not yet
+    seen a new key's rows made that a nested loop over all of them (6 minutes for 100,000 reminders)."""
+    return ~rows.offset(0).exists()
+
+
+def remind_awaited(
+    session: Session,
+    notice: Notice,
+    *,
+    key: str,
+    template: str,
+    params: dict[str, Any],
+    domain: str,
+    now: datetime,
+) -> int:
+    """Queue a reminder `key` to each recipient still awaited who has not had it yet; how many. The rows
+    are those `outbox.enqueue` would add, one by one (a Message-ID of their own, no person), but streamed
+    and written in chunks: the recipients who have it already are left out by the query itself."""
+    reminded = aliased(Delivery)
+    has_it = select(reminded.id).where(
+        reminded.message_key == key, reminded.recipient == Person.email, reminded.channel == "email"
+    )
+    addresses = session.scalars(
+        awaited(notice).where(_looked_up_none(has_it)).execution_options(yield_per=outbox.CHUNK)
+    )
+    return outbox.add_streamed(
+        session,
+        (
+            outbox.pending_row(
+                key=key,
+                recipient=address,
+                person_id=None,
+                template=template,
+                params=params,
+                message_id=outbox.new_message_id(domain),
+                now=now,
+            )
+            for address in addresses
+        ),
+    )
 
 
 def remind_due(session: Session, now: datetime, domain: str, before: timedelta = REMIND_BEFORE) -> int:
@@ -229,26 +325,15 @@ def remind_due(session: Session, now: datetime, domain: str, before: timedelta =
             Notice.deadline <= now + before,
         )
     ).all()
-    sent = 0
-    for notice in due:
-        for status in answer_table(session, notice):
-            if status.answered:
-                continue
-            for address in status.waiting:
-                before_count = session.scalar(
-                    select(Delivery.id).where(
-                        Delivery.message_key == f"reminder:{notice.id}", Delivery.recipient == address
-                    )
-                )
-                if before_count is None:
-                    outbox.enqueue(
-                        session,
-                        key=f"reminder:{notice.id}",
-                        recipient=address,
-                        template="reminder",
-                        domain=domain,
-                        now=now,
-                        params={"notice": notice.id},
-                    )
-                    sent += 1
-    return sent
+    return sum(
+        remind_awaited(
+            session,
+            notice,
+            key=f"reminder:{notice.id}",
+            template="reminder",
+            params={"notice": notice.id},
+            domain=domain,
+            now=now,
+        )
+        for notice in due
+    )
