@@ -35,8 +35,8 @@ import sqlalchemy as sa  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import func, insert, select, text  # noqa: E402
 
+from bench.filling import membership_row  # noqa: E402
 from models import Delivery, Membership, Organisation, Person, db, utcnow  # noqa: E402
-from models.groups import MembershipSource, MembershipState  # noqa: E402
 from models.notices import Answer, Notice, NoticeKind  # noqa: E402
 from models.people import OrganisationKind  # noqa: E402
 from models.roles import RoleName  # noqa: E402
@@ -95,18 +95,7 @@ def add_members(group_id: int, members: int, organisations: int) -> None:
         db.session.execute(insert(Person), people)
     ids = db.session.scalars(select(Person.id).where(Person.email.like("gv%")).order_by(Person.id)).all()
     for start in range(0, len(ids), CHUNK):
-        memberships = [
-            {
-                "person_id": i,
-                "group_id": group_id,
-                "state": MembershipState.ACTIVE,
-                "source": MembershipSource.IMPORT,
-                "unsubscribe_nonce": f"{i:016x}",
-                "requested_at": now,
-                "updated_at": now,
-            }
-            for i in ids[start : start + CHUNK]
-        ]
+        memberships = [membership_row(i, group_id, now) for i in ids[start : start + CHUNK]]
         db.session.execute(insert(Membership), memberships)
     db.session.commit()
 

@@ -36,10 +36,10 @@ sys.path.insert(0, str(ROOT))
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import insert, select  # noqa: E402
 
+from bench.filling import membership_row  # noqa: E402
 from mailgate.sending import send_pending  # noqa: E402
 from mailgate.transport import Transport  # noqa: E402
 from models import Membership, Person, db, utcnow  # noqa: E402
-from models.groups import MembershipSource, MembershipState  # noqa: E402
 from models.notices import NoticeKind  # noqa: E402
 from models.roles import RoleName  # noqa: E402
 from models.services import seeding  # noqa: E402
@@ -168,18 +168,7 @@ def add_members(group_id: int, members: int) -> None:
         ).all()
         db.session.execute(
             insert(Membership),
-            [
-                {
-                    "person_id": i,
-                    "group_id": group_id,
-                    "state": MembershipState.ACTIVE,
-                    "source": MembershipSource.IMPORT,
-                    "unsubscribe_nonce": f"{i:016x}",
-                    "requested_at": now,
-                    "updated_at": now,
-                }
-                for i in ids
-            ],
+            [membership_row(i, group_id, now) for i in ids],
         )
     db.session.commit()
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from models import Delivery, Membership, Organisation, db, utcnow
 from models.groups import MembershipSource, MembershipState
-from models.notices import Answer, NoticeKind
+from models.notices import Answer, Notice, NoticeKind
 from models.people import OrganisationKind
 from models.posts import PostState
 from models.roles import RoleName
@@ -72,6 +72,15 @@ def draft(kind=NoticeKind.REPLY_REQUESTED, **extra) -> NoticeDraft:
     )
 
 
+def publish(publisher, unit, kind=NoticeKind.REPLY_REQUESTED, now=None, **extra) -> Notice:
+    """A notice from the ministry's unit to both groups, committed."""
+    notice = publish_notice(
+        db.session, draft(kind, **extra), publisher, unit=unit, domain=DOMAIN, now=now or utcnow()
+    )
+    db.session.commit()
+    return notice
+
+
 def test_notice_reaches_each_member_once_with_every_header(app, gate, smtp, ministry_unit):
     publisher, unit = ministry_unit
     hanoi, hue = organisation("Sở GD&ĐT Hà Nội"), organisation("Sở GD&ĐT Huế")
@@ -80,15 +89,7 @@ def test_notice_reaches_each_member_once_with_every_header(app, gate, smtp, mini
     join(clerk, "phong")  # in both groups: gets it once
     make_member("VanThuHue", "so").organisation = hue
     db.session.commit()
-    notice = publish_notice(
-        db.session,
-        draft(deadline=utcnow() + timedelta(days=5)),
-        publisher,
-        unit=unit,
-        domain=DOMAIN,
-        now=utcnow(),
-    )
-    db.session.commit()
+    notice = publish(publisher, unit, deadline=utcnow() + timedelta(days=5))
     gate.drain()
     copies = smtp.to(clerk.email)
     assert len(copies) == 1
@@ -107,15 +108,13 @@ def test_invitation_carries_a_calendar_file(app, gate, smtp, ministry_unit):
     publisher, unit = ministry_unit
     member = make_member("GiamDoc", "so")
     start = utcnow() + timedelta(days=3)
-    publish_notice(
-        db.session,
-        draft(NoticeKind.INVITATION, meeting_start=start, meeting_place="Phòng họp A, 35 Đại Cồ Việt"),
+    publish(
         publisher,
-        unit=unit,
-        domain=DOMAIN,
-        now=utcnow(),
+        unit,
+        NoticeKind.INVITATION,
+        meeting_start=start,
+        meeting_place="Phòng họp A, 35 Đại Cồ Việt",
     )
-    db.session.commit()
     gate.drain()
     [copy] = smtp.to(member.email)
     [ics] = [p for p in copy.walk() if p.get_content_type() == "text/calendar"]
@@ -143,15 +142,7 @@ def test_replies_are_answers_per_organisation_and_the_rest_are_reminded_once(
     clerk.organisation = director.organisation = hanoi
     other.organisation = hue
     db.session.commit()
-    notice = publish_notice(
-        db.session,
-        draft(deadline=utcnow() + timedelta(days=1)),
-        publisher,
-        unit=unit,
-        domain=DOMAIN,
-        now=utcnow(),
-    )
-    db.session.commit()
+    notice = publish(publisher, unit, deadline=utcnow() + timedelta(days=1))
     gate.drain()
     [copy] = smtp.to(clerk.email)
     imap.append(
@@ -185,15 +176,7 @@ def test_reminders_go_once_to_each_recipient_of_an_organisation_that_has_not_ans
     clerk.organisation = director.organisation = hanoi
     hue_clerk.organisation = hue_director.organisation = hue
     db.session.commit()
-    notice = publish_notice(
-        db.session,
-        draft(deadline=utcnow() + timedelta(days=1)),
-        publisher,
-        unit=unit,
-        domain=DOMAIN,
-        now=utcnow(),
-    )
-    db.session.commit()
+    notice = publish(publisher, unit, deadline=utcnow() + timedelta(days=1))
     reply_on_web(
         db.session, notice.thread, notice.post, clerk, "Sở Hà Nội đã gửi.", domain=DOMAIN, now=utcnow()
     )
@@ -218,15 +201,7 @@ def test_reminders_go_once_to_each_recipient_of_an_organisation_that_has_not_ans
 def test_a_reminder_is_the_personal_letter_enqueue_would_queue(app, ministry_unit):
     publisher, unit = ministry_unit
     member = make_member("VanThu", "so")
-    notice = publish_notice(
-        db.session,
-        draft(deadline=utcnow() + timedelta(days=1)),
-        publisher,
-        unit=unit,
-        domain=DOMAIN,
-        now=utcnow(),
-    )
-    db.session.commit()
+    notice = publish(publisher, unit, deadline=utcnow() + timedelta(days=1))
     now = utcnow()
     assert remind_due(db.session, now, DOMAIN) == 1
     one_by_one = outbox.enqueue(
@@ -308,15 +283,7 @@ def test_a_held_answer_counts_once_approved_and_is_not_late_for_the_moderators_d
     publisher, unit = ministry_unit
     clerk = make_member("VanThuHaNoi", "so")
     written = utcnow()
-    notice = publish_notice(
-        db.session,
-        draft(deadline=written + timedelta(hours=1)),
-        publisher,
-        unit=unit,
-        domain=DOMAIN,
-        now=written,
-    )
-    db.session.commit()
+    notice = publish(publisher, unit, deadline=written + timedelta(hours=1), now=written)
     held = make_post(
         "Sở Hà Nội xin gửi báo cáo.",
         subject="Re: Báo cáo tổng kết năm học",
