@@ -8,14 +8,13 @@ so a crash repeats at most what was in flight and never skips a row.
 from __future__ import annotations
 
 import secrets
-import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, literal, or_, select, tuple_, update
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -142,10 +141,7 @@ def _copy(connection: Connection, rows: list[dict[str, Any]]) -> None:
     A value every row of the chunk shares (the notice's key, its time, the state …) is processed once:
     the processors cost 24 µs a row, most of a fan-out's queueing time, when each row paid for all."""
     names = list(rows[0])
-    processors = [
-        _TABLE.c[name].type.dialect_impl(connection.dialect).bind_processor(connection.dialect)
-        for name in names
-    ]
+    processors = _bind_processors(connection.dialect, names)
     first = rows[0]
     shared = {
         name: process(first[name]) if process else first[name]
@@ -160,6 +156,12 @@ def _copy(connection: Connection, rows: list[dict[str, Any]]) -> None:
         for row in rows:
             values = shared | {n: p(row[n]) if p else row[n] for n, p in varying}
             copy.write_row([values[name] for name in names])
+
+
+def _bind_processors(dialect: Dialect, columns: list[str]) -> list[Callable[[Any], Any] | None]:
+    """What the delivery columns' types do to a value before the driver sees it (enums by value, times as
+    naive UTC), for statements that bypass SQLAlchemy's binding: COPY, and arrays for unnest."""
+    return [_TABLE.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
 
 
 def count_recent(session: Session, recipient: str, template: str, since: datetime) -> int:
@@ -194,7 +196,7 @@ def claim_batch(
         found = _claimable(session, channel, stale, limit)
         found = list(dict.fromkeys(found + _claimable(session, channel, waiting, limit)))[:limit]
         return _take(session, [number for number, _ in found], now, policy) if found else []
-    position = _POSITIONS.setdefault((str(engine.url), channel, threading.get_ident()), _Position())
+    position = _POSITIONS.setdefault((str(engine.url), channel), _Position())
     claim, claimed = secrets.token_hex(8), []
     if position.after and now - position.looked_from_start < policy.lease:
         due, number = position.after  # compared as the index orders, so the walk starts there
@@ -214,13 +216,13 @@ def claim_batch(
 
 @dataclass
 class _Position:
-    """Where this thread's last claim of a channel ended, in claim order; a hint, never a promise."""
+    """Where this process's last claim of a channel ended, in claim order; a hint, never a promise."""
 
     after: tuple[datetime, int] | None = None
     looked_from_start: datetime = datetime.min.replace(tzinfo=UTC)
 
 
-_POSITIONS: dict[tuple[str, str, int], _Position] = {}
+_POSITIONS: dict[tuple[str, str], _Position] = {}
 
 
 def _claim_locked(
@@ -361,8 +363,8 @@ def settle(session: Session, settlement: Settlement) -> int:
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
         for shape, rows in settlement.rows.items():
-            statement, columns = _guarded_postgresql(shape)
-            arrays = {name: [_sql_value(row[name]) for row in rows] for name in columns}
+            statement, params = _guarded_postgresql(shape, connection.dialect)
+            arrays = {n: [p(row[n]) if p else row[n] for row in rows] for n, p in params}
             updated += connection.exec_driver_sql(statement, arrays).rowcount
         return updated
     for shape, rows in settlement.rows.items():
@@ -395,44 +397,31 @@ def _guarded(shape: _Shape) -> Any:
     return statement
 
 
-_SQL_TYPES = {
-    "state": "varchar",
-    "last_answer": "text",
-    "sent_at": "timestamp",
-    "secret": "varchar",
-    "claim": "varchar",
-    "next_attempt_at": "timestamp",
-}
-_GUARDED_POSTGRESQL: dict[_Shape, tuple[str, list[str]]] = {}
+_GUARDED_POSTGRESQL: dict[_Shape, tuple[str, list[tuple[str, Callable[[Any], Any] | None]]]] = {}
 
 
-def _guarded_postgresql(shape: _Shape) -> tuple[str, list[str]]:
+def _guarded_postgresql(
+    shape: _Shape, dialect: Dialect
+) -> tuple[str, list[tuple[str, Callable[[Any], Any] | None]]]:
     """PostgreSQL: a shape's outcomes for the whole batch in one statement over arrays (unnest), one
-    round trip and one set of parameters instead of one per row (that was a third of a sender's CPU)."""
+    round trip and one set of parameters instead of one per row (that was a third of a sender's CPU).
+    Each array is cast to its column's type and its values go through that column's bind processing."""
     found = _GUARDED_POSTGRESQL.get(shape)
     if found is None:
         count_attempt, names = shape
-        columns = ["row", "mine", *(f"new_{name}" for name in names)]
-        types = ["int", "varchar", *(_SQL_TYPES[name] for name in names)]
+        params = {"row": "id", "mine": "claim"} | {f"new_{name}": name for name in names}
+        types = [_TABLE.c[column].type.compile(dialect=dialect) for column in params.values()]
         assignments = [f"{name} = v.new_{name}" for name in names]
         if count_attempt:
             assignments.append("attempts = delivery.attempts + 1")
-        arrays = ", ".join(f"%({c})s::{t}[]" for c, t in zip(columns, types, strict=True))
+        arrays = ", ".join(f"%({p})s::{t}[]" for p, t in zip(params, types, strict=True))
         statement = (
-            f"UPDATE delivery SET {', '.join(assignments)} FROM unnest({arrays}) AS v({', '.join(columns)}) "
+            f"UPDATE delivery SET {', '.join(assignments)} FROM unnest({arrays}) AS v({', '.join(params)}) "
             f"WHERE delivery.id = v.row AND delivery.claim = v.mine AND delivery.state = 'sending'"
         )
-        found = _GUARDED_POSTGRESQL[shape] = (statement, columns)
+        processors = _bind_processors(dialect, list(params.values()))
+        found = _GUARDED_POSTGRESQL[shape] = (statement, list(zip(params, processors, strict=True)))
     return found
-
-
-def _sql_value(value: Any) -> Any:
-    """As the columns' types would bind it: enums by value, times as naive UTC (models.base.UtcDateTime)."""
-    if isinstance(value, DeliveryState):
-        return value.value
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).replace(tzinfo=None)
-    return value
 
 
 def _counts_many(connection: Connection) -> bool:
