@@ -2,11 +2,25 @@
 
 import gzip
 import mailbox
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
-CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
+
+
+def _find_corpora() -> Path:
+    """`shared/corpora` beside the repository, or beside any folder above it (a worktree kept under
+    the workplace finds the same material); `NHOMTHU_CORPORA` names it outright."""
+    if named := os.environ.get("NHOMTHU_CORPORA"):
+        return Path(named)
+    for folder in Path(__file__).resolve().parents[1:]:
+        if (folder / "shared" / "corpora").is_dir():
+            return folder / "shared" / "corpora"
+    return Path(__file__).resolve().parents[2] / "shared" / "corpora"
+
+
+CORPORA = _find_corpora()
 
 _MBOXRD_ESCAPED = re.compile(rb"^>+From ")
 
