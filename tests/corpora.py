@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 
-
 def _find_corpora() -> Path:
     """`shared/corpora` beside the repository, or beside any folder above it (a worktree kept under
     the workplace finds the same material); `NHOMTHU_CORPORA` names it outright."""
