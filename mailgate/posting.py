@@ -11,7 +11,7 @@ import re
 from sqlalchemy import select
 
 from mailgate.addresses import read_signed_key
-from mailgate.authentication import verified_by
+from mailgate.authentication import prove_notice
 from mailgate.bodies import Malformed, extract_body
 from mailgate.parsing import stand_in_id
 from mailgate.pipeline import Context, Discard, Done, Hold, Quarantine, route_kind
@@ -160,11 +160,17 @@ def publish_by_email(ctx: Context) -> None:
         return
     assert ctx.author is not None and ctx.body is not None
     settings = ctx.settings
-    how = verified_by(ctx.parsed, ctx.row.raw, settings.trusted_authserv_id, settings.dkim_dns)
-    if how is None:
-        raise Hold(
-            "thư đăng thông báo chưa xác thực được người gửi (no DKIM or DMARC pass for the From domain)"
-        )
+    proof = prove_notice(
+        ctx.parsed,
+        ctx.row.raw,
+        group_address=f"{ctx.group.slug}@{settings.site.domain}",
+        now=ctx.now,
+        trusted_authserv_id=settings.trusted_authserv_id,
+        dns=settings.dkim_dns,
+        max_age=settings.notice_max_age,
+    )
+    if proof.how is None:
+        raise Hold(f"thư đăng thông báo chưa xác thực được: {proof.why_not}")
     kind, title = notice_kind(ctx.parsed.subject)
     body = ctx.body.text if ctx.body.text is not None else html_to_text(ctx.body.html or "")
     draft = NoticeDraft(
@@ -184,7 +190,7 @@ def publish_by_email(ctx: Context) -> None:
         message_id=ctx.parsed.message_id,
         rules=settings.consultation,
     )
-    raise Done(f"notice #{notice.id} ({kind.value}, sender proven by {how})")
+    raise Done(f"notice #{notice.id} ({kind.value}, sender proven by {proof.how})")
 
 
 def notice_kind(subject: str) -> tuple[NoticeKind, str]:

@@ -50,6 +50,8 @@ class MailSettings:
     first_retry: timedelta = timedelta(minutes=1)  # after a refusal or a lost server; doubles each time
     # The authserv-id our own receiving server writes in Authentication-Results (RFC 8601); empty: trust none.
     trusted_authserv_id: str = ""
+    # A publisher's signed mail older than this (by its signed Date) is held, not published: a replay.
+    notice_max_age: timedelta = timedelta(days=3)
     # How DKIM keys are looked up (dkimpy's dnsfunc); None: DNS. Tests give keys without a network.
     dkim_dns: Callable[..., bytes | None] | None = None
     dkim: DkimKey | None = None  # signs what we send (mailgate.signing); None: the relay signs, or nobody

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import base64
+import email
+import email.utils
 import subprocess
 from dataclasses import replace
+from datetime import timedelta
 
 import dkim
 import pytest
 from sqlalchemy import select
 
-from models import InboundMessage, Notice, Organisation, db
+from models import InboundMessage, Notice, Organisation, db, utcnow
 from models.notices import NoticeKind
 from models.people import OrganisationKind
 from models.roles import RoleName
@@ -53,10 +56,13 @@ def checking(gate, key):
     )
 
 
-def signed(raw: bytes, private: bytes, domain: str = SENDER_DOMAIN) -> bytes:
-    signature = dkim.sign(
-        raw, b"mail", domain.encode(), private, include_headers=[b"from", b"to", b"subject"]
-    )
+def signed(
+    raw: bytes,
+    private: bytes,
+    domain: str = SENDER_DOMAIN,
+    headers: tuple[bytes, ...] = (b"from", b"to", b"subject", b"date"),
+) -> bytes:
+    signature = dkim.sign(raw, b"mail", domain.encode(), private, include_headers=list(headers))
     return signature + raw
 
 
@@ -84,12 +90,61 @@ def test_dkim_signed_mail_from_a_publisher_becomes_a_notice(imap, smtp, gate, ke
     assert copy["Subject"] == "[Công văn] Hướng dẫn nhiệm vụ năm học"
 
 
-def test_our_servers_dmarc_pass_also_proves_the_sender(imap, smtp, gate, key, publisher):
+def test_our_servers_dmarc_pass_is_named_beside_the_signature(imap, smtp, gate, key, publisher):
     make_member("VanThu", "so")
     results = f"Authentication-Results: mx.nhomthu.test; dmarc=pass (p=reject) header.from={SENDER_DOMAIN}\n"
-    imap.append(results.encode() + make_mail(publisher.email, ours("so"), subject="Thông báo lịch nghỉ"))
+    raw = signed(make_mail(publisher.email, ours("so"), subject="Thông báo lịch nghỉ"), key[0])
+    imap.append(results.encode() + raw)
     checking(gate, key).drain()
     assert db.session.scalar(select(Notice)).kind == NoticeKind.NOTICE
+    assert "dkim+dmarc" in outcome()[1]
+
+
+def _replayed(raw: bytes, key) -> bytes:
+    """A publisher's signed mail to someone else, resent to the group: only the envelope (which the
+    receiving server writes as Delivered-To) names the group."""
+    elsewhere = signed(raw.replace(ours("so").encode(), b"hieutruong@truong.edu.vn"), key[0])
+    return f"Delivered-To: {ours('so')}\n".encode() + elsewhere
+
+
+def _old(raw: bytes, key) -> bytes:
+    date = email.utils.format_datetime(utcnow() - timedelta(days=30))
+    message = email.message_from_bytes(raw)
+    message.replace_header("Date", date)
+    return signed(message.as_bytes(), key[0])
+
+
+@pytest.mark.parametrize(
+    "attack",
+    [
+        # Finding 2: "dmarc=pass header.from=…" inside a quoted value, our own result being dmarc=fail.
+        lambda raw, key: (
+            b"Authentication-Results: mx.nhomthu.test; dmarc=fail header.from=truong.edu.vn;"
+            b' spf=pass smtp.mailfrom="x dmarc=pass header.from=truong.edu.vn x"\n' + signed(raw, key[0])
+        ),
+        # Finding 2: the top instance written by the sender, our server having added none; no signature.
+        lambda raw, key: (
+            b"Authentication-Results: mx.nhomthu.test; dmarc=pass header.from=truong.edu.vn\n" + raw
+        ),
+        # Finding 3: a signed mail the publisher once sent to someone else, resent to <group>@.
+        _replayed,
+        # Finding 3: the same, signed over From and Subject only: nothing proves it was meant for us.
+        lambda raw, key: signed(raw, key[0], headers=(b"from", b"subject", b"date")),
+        # Finding 3: signed for the group, but a month ago.
+        _old,
+        # Finding 3: no signed Date at all.
+        lambda raw, key: signed(raw, key[0], headers=(b"from", b"to", b"subject")),
+    ],
+    ids=["quoted-pass", "results-not-ours", "other-recipient", "to-unsigned", "old", "date-unsigned"],
+)
+def test_a_replayed_or_unproven_notice_is_held(imap, smtp, gate, key, publisher, attack):
+    make_member("VanThu", "so")
+    raw = make_mail(publisher.email, ours("so"), subject="[Công văn] Điều chỉnh lịch thi", body="Hoãn thi.")
+    imap.append(attack(raw, key))
+    checking(gate, key).drain()
+    assert outcome()[0] == "held" and "xác thực" in outcome()[1]
+    assert db.session.scalar(select(Notice)) is None
+    assert smtp.received == []
 
 
 @pytest.mark.parametrize(

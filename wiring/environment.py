@@ -99,6 +99,7 @@ def load_settings(values: Mapping[str, str] | None = None) -> Settings:
         first_retry=timedelta(seconds=env.integer("OUTBOX_RETRY_SECONDS", 60, 1, 3600)),
         send_batch=env.integer("OUTBOX_BATCH", MailSettings.send_batch, 1, 5000),
         trusted_authserv_id=env.text("TRUSTED_AUTHSERV_ID"),
+        notice_max_age=timedelta(days=env.integer("NOTICE_MAX_AGE_DAYS", 3, 1, 60)),
         dkim=_dkim(env, site.domain),
     )
     if (mail.imap or mail.smtp) and "MAIL_DOMAIN" not in env.values:
